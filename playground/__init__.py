@@ -1,0 +1,1 @@
+"""Playground: a team workbench for OpenAI-compatible LLM APIs."""

@@ -1,0 +1,44 @@
+"""First-run set-up: an admin with a one-time password, and a demo team and project.
+
+Idempotent: once an administrator exists it creates nothing, so `make run` can call it
+every time.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from playground.accounts import services
+
+
+class Command(BaseCommand):
+    help = "Create the first admin account (printing a one-time password) and a demo team and project."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="admin")
+
+    def handle(self, *args, username: str, **options):
+        User = get_user_model()
+        if User.objects.filter(is_superuser=True).exists():
+            self.stdout.write("Bootstrap: an administrator exists already; nothing to create.")
+            return
+        password = secrets.token_urlsafe(12)
+        with transaction.atomic():
+            admin = User.objects.create_superuser(username=username, email="", password=password)
+            admin.must_change_password = True
+            admin.save(update_fields=["must_change_password"])
+            team = services.team_create(user=admin, name="Demo team")
+            project = services.project_create(team=team, name="Demo project")
+            services.project_remember(user=admin, project=project)
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\nFirst administrator created. Sign in once with this one-time password;\n"
+                "you will be asked to choose your own straight away.\n"
+                f"    username: {admin.username}\n"
+                f"    password: {password}\n"
+            )
+        )

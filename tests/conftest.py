@@ -1,0 +1,45 @@
+"""Shared fixtures: a team with one user per role, and a client signed in as any of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from playground.accounts.models import Role
+from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
+
+
+@dataclass
+class TeamWithRoles:
+    team: object
+    project: object
+    users: dict  # role name -> user; "nonmember" is a user of another team
+
+
+@pytest.fixture
+def team_with_roles(db) -> TeamWithRoles:
+    team = TeamFactory(name="Acme")
+    project = ProjectFactory(team=team, name="Launch")
+    users = {}
+    for role in Role:
+        users[role.value] = MembershipFactory(team=team, role=role, user__username=role.value).user
+    # Someone with full rights in another team: they still must not see this one.
+    users["nonmember"] = MembershipFactory(role=Role.OWNER, user__username="outsider").user
+    return TeamWithRoles(team=team, project=project, users=users)
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def signed_in(client):
+    """Sign the test client in as `user` and return the client."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
