@@ -10,6 +10,18 @@ from playground.accounts.models import Role
 from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
 
 
+def pytest_collection_modifyitems(items):
+    """Mark browser tests, and run them last.
+
+    Playwright's sync API keeps an event loop running in the main thread while the browser is
+    open, which would stop async tests that come after it from starting their own.
+    """
+    for item in items:
+        if "tests/browser/" in str(item.path):
+            item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @dataclass
 class TeamWithRoles:
     team: object

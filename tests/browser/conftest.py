@@ -1,0 +1,86 @@
+"""Browser tests: the app served by Daphne in a child process, driven by Debian's Chromium.
+
+The server is an ASGI live server (Channels' DaphneProcess, as ChannelsLiveServerTestCase
+uses), so websockets work as in production. It shares the test database, which is why
+SQLite's test database is a file (tests/settings.py) and tests use `transactional_db`.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+
+import pytest
+from channels.testing.live import make_application
+from daphne.testing import DaphneProcess
+from django.db import connections
+
+from tests.services import CHROMIUM, require
+
+# Playwright's sync API runs its own event loop in this thread; Django's guard against
+# database calls from async code would otherwise refuse the tests' own ORM calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        # The child is forked: it must not inherit open database connections.
+        connections.close_all()
+        server = DaphneProcess("127.0.0.1", partial(make_application, static_wrapper=None))
+        server.start()
+    if not server.ready.wait(timeout=30):
+        server.terminate()
+        raise RuntimeError("The Daphne test server did not start within 30 s")
+    yield f"http://127.0.0.1:{server.port.value}"
+    server.terminate()
+    server.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require("chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server_url, transactional_db):
+    context = browser.new_context(base_url=live_server_url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.csp_violations = []
+
+    def note_csp_violation(message):
+        if "Content Security Policy" in message.text:
+            page.csp_violations.append(message.text)
+
+    page.on("console", note_csp_violation)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def sign_in(page):
+    def sign_in_as(username: str, password: str):
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+
+    return sign_in_as
