@@ -52,7 +52,7 @@ def local_secret(data_dir: Path, filename: str, make=lambda: secrets.token_urlsa
 
     The file is created with O_EXCL so two processes starting at once agree on one value.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = data_dir / filename
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
