@@ -1,0 +1,29 @@
+"""The Django admin lists and edits every model, for staff only."""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.urls import reverse
+
+PLAYGROUND_MODELS = [model for model in apps.get_models() if model.__module__.startswith("playground.")]
+
+
+@pytest.mark.parametrize("model", PLAYGROUND_MODELS, ids=lambda model: model.__name__)
+def test_every_model_has_an_admin_page_for_staff(client, django_user_model, team_with_roles, model):
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "x-long-password-1"))
+    assert model in admin.site._registry
+    opts = model._meta
+    response = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    assert response.status_code == 200
+    obj = model._default_manager.first()
+    change = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+    assert change.status_code == 200
+
+
+def test_non_staff_cannot_open_the_admin(client, team_with_roles):
+    client.force_login(team_with_roles.users["owner"])
+    response = client.get(reverse("admin:accounts_team_changelist"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response.url
