@@ -14,11 +14,22 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from playground.demo.app import DEMO_PREFIX  # noqa: E402
+from playground.demo.app import application as demo_app  # noqa: E402
 from playground.routing import websocket_urlpatterns  # noqa: E402
+
+
+async def http_app(scope, receive, send):
+    """The built-in demo upstream answers under /demo/v1/; everything else is Django."""
+    if scope["path"] == DEMO_PREFIX or scope["path"].startswith(DEMO_PREFIX + "/"):
+        await demo_app(scope, receive, send)
+    else:
+        await django_asgi_app(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "playground.accounts",
+    "playground.usage",
+    "playground.demo",
 ]
 
 MIDDLEWARE = [

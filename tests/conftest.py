@@ -9,6 +9,9 @@ import pytest
 from playground.accounts.models import Role
 from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
 
+# The demo upstream served over a real socket (fixture `demo_upstream_url`).
+pytest_plugins = ["tests.demo_server"]
+
 
 def pytest_collection_modifyitems(items):
     """Mark browser tests, and run them last.

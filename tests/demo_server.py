@@ -1,0 +1,1 @@
+"""Fixture `demo_upstream_url`: the built-in demo upstream in its own process (placeholder)."""
