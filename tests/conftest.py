@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import pytest
 
+from playground import upstream
 from playground.accounts.models import Role
 from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
 
@@ -22,7 +24,16 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.path):
             item.add_marker(pytest.mark.browser)
+        if inspect.iscoroutinefunction(getattr(item, "function", None)):
+            item.fixturenames.append("close_upstream_clients")
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture
+async def close_upstream_clients():
+    """Each async test has its own event loop: close the upstream clients made on it."""
+    yield
+    await upstream.close_clients()
 
 
 @dataclass

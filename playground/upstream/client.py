@@ -1,0 +1,703 @@
+"""The only code that talks to LLM APIs: one shared connection pool, timeouts, retries,
+typed errors and events, and exactly one usage record per call.
+
+Streaming calls are async context managers, so that leaving the block early (Stop, a
+closed tab) closes the upstream request and still records the call:
+
+    async with stream_chat(target, body, context=ctx) as events:
+        async for event in events:
+            ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import numpy as np
+import orjson
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from playground.upstream import errors
+from playground.upstream.events import (
+    ChatResult,
+    Finish,
+    Logprobs,
+    ModelInfo,
+    References,
+    Refusal,
+    Retrying,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    UnknownEvent,
+    Usage,
+)
+from playground.upstream.safety import PublicOnlyBackend, check_url
+from playground.upstream.sse import SSEParser
+from playground.upstream.target import CallContext, Target, Timeouts
+
+logger = logging.getLogger(__name__)
+
+ERROR_BODY_LIMIT = 64 * 1024
+JSON_BODY_LIMIT = 64 * 1024 * 1024
+
+# --- The shared clients --------------------------------------------------------------------
+
+_clients: dict[bool, tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = {}
+
+
+def http_client(*, allow_local: bool) -> httpx.AsyncClient:
+    """The process's client for public upstreams, or the one for staff-allowed local ones.
+
+    Created lazily, once per event loop (a server process has one loop; tests have many).
+    """
+    loop = asyncio.get_running_loop()
+    entry = _clients.get(allow_local)
+    if entry is not None and entry[0] is loop and not entry[1].is_closed:
+        return entry[1]
+    limits = httpx.Limits(
+        max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
+        max_keepalive_connections=settings.UPSTREAM_MAX_KEEPALIVE,
+        keepalive_expiry=30,
+    )
+    transport = httpx.AsyncHTTPTransport(limits=limits, retries=0)
+    if not allow_local:
+        # httpx has no public hook for the network backend; the guard wraps httpcore's.
+        transport._pool._network_backend = PublicOnlyBackend(transport._pool._network_backend)
+    client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False, timeout=None)
+    _clients[allow_local] = (loop, client)
+    return client
+
+
+async def close_clients() -> None:
+    for _loop, client in list(_clients.values()):
+        await client.aclose()
+    _clients.clear()
+
+
+# --- One call ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Call:
+    """State of one upstream call, from the first attempt to its usage record."""
+
+    target: Target
+    endpoint: str
+    body: dict[str, Any]
+    context: CallContext
+    timeouts: Timeouts = field(init=False)
+    started: float = field(default_factory=time.monotonic)
+    first_token_at: float | None = None
+    retries: int = 0
+    http_status: int | None = None
+    usage: Usage | None = None
+    error: errors.UpstreamError | None = None
+    outcome: str = "cancelled"  # until the call ends otherwise: Stop, closed tab, task cancelled
+    prompt_chars: int = 0
+    answer_chars: int = 0
+
+    def __post_init__(self) -> None:
+        self.timeouts = self.target.timeouts or Timeouts.from_settings()
+        self.total_deadline = self.started + self.timeouts.total
+
+    @property
+    def model(self) -> str:
+        return str(self.body.get("model") or "")
+
+    def deadline(self, seconds: float) -> float:
+        """An asyncio loop-time deadline `seconds` from now, never past the call's cap."""
+        loop = asyncio.get_running_loop()
+        now_mono = time.monotonic()
+        return loop.time() + min(seconds, max(0.0, self.total_deadline - now_mono))
+
+    def timeout_error(self, phase: str) -> errors.UpstreamError:
+        if time.monotonic() >= self.total_deadline - 0.001:
+            return errors.TotalTimeout(
+                f"The call took longer than the {self.timeouts.total:g} s limit and was stopped."
+            )
+        if phase == "first_byte":
+            return errors.FirstByteTimeout(
+                f"The provider did not start answering within {self.timeouts.first_byte:g} s."
+            )
+        return errors.IdleTimeout(f"The provider went silent for more than {self.timeouts.idle:g} s mid-answer.")
+
+    def mark_first_token(self) -> None:
+        if self.first_token_at is None:
+            self.first_token_at = time.monotonic()
+
+    async def attempt(self, *, stream: bool) -> httpx.Response:
+        """One try: a response with status < 400 (body unread), or a typed error."""
+        url = self.target.url(self.endpoint)
+        if not self.target.allow_local:
+            check_url(url)
+        client = http_client(allow_local=self.target.allow_local)
+        content = orjson.dumps(self.body) if self.body else None
+        headers = self.target.request_headers(stream=stream)
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        timeout = httpx.Timeout(connect=self.timeouts.connect, read=None, write=self.timeouts.connect, pool=30)
+        request = client.build_request(
+            "POST" if content else "GET", url, content=content, headers=headers, timeout=timeout
+        )
+        try:
+            async with asyncio.timeout_at(self.deadline(self.timeouts.first_byte)):
+                response = await client.send(request, stream=True)
+                self.http_status = response.status_code
+                if response.status_code < 300:
+                    return response
+                if response.status_code < 400:
+                    location = response.headers.get("location", "elsewhere")
+                    await response.aclose()
+                    raise errors.UrlNotAllowed(
+                        f"The provider redirected to {location}; redirects are not followed. "
+                        "Use the final address as the provider's base URL."
+                    )
+                raise await self._error_from(response)
+        except TimeoutError:
+            raise self.timeout_error("first_byte") from None
+        except httpx.ConnectTimeout:
+            raise errors.ConnectTimeout(
+                f"Could not connect to the provider within {self.timeouts.connect:g} s."
+            ) from None
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise errors.ConnectionFailed(f"Could not reach the provider: {_describe(exc)}.") from None
+        except httpx.UnsupportedProtocol:
+            raise errors.UrlNotAllowed("Only http and https URLs can be used.") from None
+
+    async def send(self, *, stream: bool, on_retry: Callable[[Retrying], Any] | None = None) -> httpx.Response:
+        """`attempt` with retries; `on_retry` hears of each retry before the wait."""
+        while True:
+            try:
+                return await self.attempt(stream=stream)
+            except errors.UpstreamError as error:
+                delay = self.retry_delay(error)
+                if delay is None:
+                    raise
+                self.retries += 1
+                if on_retry is not None:
+                    result = on_retry(Retrying(attempt=self.retries, delay_s=delay, error=error))
+                    if asyncio.iscoroutine(result):
+                        await result
+                await asyncio.sleep(delay)
+
+    def retry_delay(self, error: errors.UpstreamError) -> float | None:
+        """Seconds to wait before retrying after `error`, or None when it must not be retried."""
+        if not error.retryable or self.retries >= settings.UPSTREAM_MAX_RETRIES:
+            return None
+        backoff = settings.UPSTREAM_BACKOFF_BASE * (2**self.retries)
+        delay = backoff / 2 + random.uniform(0, backoff / 2)
+        if isinstance(error, errors.RateLimited) and error.retry_after is not None:
+            if error.retry_after > settings.UPSTREAM_RETRY_AFTER_CAP:
+                return None  # the upstream wants a longer pause than we will wait: tell the user
+            delay = max(delay, error.retry_after)
+        if time.monotonic() + delay >= self.total_deadline:
+            return None
+        return delay
+
+    async def _error_from(self, response: httpx.Response) -> errors.UpstreamError:
+        body = b""
+        try:
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > ERROR_BODY_LIMIT:
+                    break
+        except httpx.HTTPError:
+            pass
+        finally:
+            await response.aclose()
+        message = None
+        try:
+            message = errors.upstream_message_of(orjson.loads(body))
+        except orjson.JSONDecodeError:
+            text = body.decode("utf-8", errors="replace").strip()
+            message = text[:300] if text and not text.lstrip().startswith("<") else None
+        if message:
+            message = errors.redact(message, self.target.api_key)
+        return errors.error_for_status(response.status_code, message, response.headers)
+
+    async def read_json(self, response: httpx.Response) -> Any:
+        body = bytearray()
+        try:
+            async with asyncio.timeout_at(self.deadline(self.timeouts.first_byte)):
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > JSON_BODY_LIMIT:
+                        raise errors.InvalidResponse("The provider's answer was larger than 64 MB.")
+        except TimeoutError:
+            raise self.timeout_error("first_byte") from None
+        except httpx.HTTPError as exc:
+            raise errors.StreamBroken(f"The connection to the provider broke: {_describe(exc)}.") from None
+        finally:
+            await response.aclose()
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise errors.InvalidResponse("The provider's answer was not valid JSON.") from None
+
+    async def record(self) -> None:
+        if not self.context.record:
+            return
+        ended = time.monotonic()
+        usage = self.usage
+        if usage is None and self.endpoint in ("chat", "completions") and self.outcome != "error":
+            usage = Usage(
+                prompt_tokens=_estimate_tokens(self.prompt_chars),
+                completion_tokens=_estimate_tokens(self.answer_chars),
+                estimated=True,
+            )
+        error = self.error
+        fields = {
+            "team_id": self.context.team_id,
+            "project_id": self.context.project_id,
+            "user_id": self.context.user_id,
+            "provider_id": self.context.provider_id,
+            "key_id": self.context.key_id,
+            "provider_name": self.target.name[:100],
+            "model": self.model[:200],
+            "endpoint": self.endpoint,
+            "prompt_tokens": usage.prompt_tokens if usage else None,
+            "completion_tokens": usage.completion_tokens if usage else None,
+            "tokens_estimated": bool(usage and usage.estimated),
+            "ttft_ms": round((self.first_token_at - self.started) * 1000) if self.first_token_at else None,
+            "total_ms": round((ended - self.started) * 1000),
+            "retries": self.retries,
+            "status": self.outcome,
+            "http_status": self.http_status,
+            "error_kind": error.kind if error else "",
+            "error_message": errors.redact(error.message, self.target.api_key) if error else "",
+        }
+        from playground.usage.services import usage_record_create
+
+        try:
+            await asyncio.shield(sync_to_async(usage_record_create, thread_sensitive=True)(**fields))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("Could not write the usage record of a %s call", self.endpoint)
+
+    def finish(self, error: BaseException | None) -> None:
+        if error is None:
+            self.outcome = "ok"
+        elif isinstance(error, errors.UpstreamError):
+            self.error = error
+            self.outcome = "rate_limited" if isinstance(error, errors.RateLimited) else "error"
+        elif isinstance(error, Exception):  # a fault of ours; the call did not end well
+            self.error = errors.UpstreamError("The call failed inside Playground.")
+            self.error.kind = "internal"
+            self.outcome = "error"
+        # GeneratorExit / CancelledError: Stop, a closed tab or shutdown; stays "cancelled".
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text[:200] if text else exc.__class__.__name__
+
+
+def _estimate_tokens(chars: int) -> int:
+    return max(1, round(chars / 4)) if chars else 0
+
+
+def _prompt_chars(body: dict[str, Any]) -> int:
+    if "messages" in body:
+        total = 0
+        for message in body.get("messages") or ():
+            content = message.get("content") if isinstance(message, dict) else None
+            if isinstance(content, str):
+                total += len(content)
+            elif isinstance(content, list):
+                total += sum(len(part.get("text", "")) for part in content if isinstance(part, dict))
+        return total
+    prompt = body.get("prompt")
+    return len(prompt) if isinstance(prompt, str) else 0
+
+
+def _usage_of(payload: dict[str, Any]) -> Usage | None:
+    usage = payload.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    return Usage(
+        prompt_tokens=usage.get("prompt_tokens"),
+        completion_tokens=usage.get("completion_tokens"),
+        total_tokens=usage.get("total_tokens"),
+    )
+
+
+# --- Streams -------------------------------------------------------------------------------
+
+
+def _chunk_events(payload: Any, text_key: str) -> list[StreamEvent]:
+    """Typed events of one streamed JSON chunk (chat: text_key "delta"; completions: "text")."""
+    if not isinstance(payload, dict):
+        return [UnknownEvent("message", payload)]
+    if payload.get("error"):
+        message = errors.upstream_message_of(payload) or "unknown error"
+        raise errors.StreamError(f"The provider reported an error mid-answer: {message}", upstream_message=message)
+    choices = payload.get("choices")
+    kind = str(payload.get("object") or "")
+    if choices is None:
+        if "references" in kind or "chunks" in payload:
+            return [References(payload)]
+        usage = _usage_of(payload)
+        return [usage] if usage else [UnknownEvent(kind or "message", payload)]
+    found: list[StreamEvent] = []
+    for choice in choices:
+        index = choice.get("index", 0)
+        if text_key == "delta":
+            delta = choice.get("delta") or {}
+            content = delta.get("content")
+            if content:
+                found.append(TextDelta(content, delta.get("role") or "assistant", index))
+            for call in delta.get("tool_calls") or ():
+                function = call.get("function") or {}
+                found.append(
+                    ToolCallDelta(
+                        index=call.get("index", 0),
+                        id=call.get("id"),
+                        type=call.get("type"),
+                        name=function.get("name"),
+                        arguments=function.get("arguments") or "",
+                        choice=index,
+                    )
+                )
+            if delta.get("refusal"):
+                found.append(Refusal(delta["refusal"], index))
+            logprobs = (choice.get("logprobs") or {}).get("content")
+        else:
+            if choice.get("text"):
+                found.append(TextDelta(choice["text"], "assistant", index))
+            logprobs = _completion_logprobs(choice.get("logprobs"))
+        if logprobs:
+            found.append(Logprobs(logprobs, index))
+        if choice.get("finish_reason"):
+            found.append(Finish(choice["finish_reason"], index))
+    usage = _usage_of(payload)
+    if usage:
+        found.append(usage)
+    return found
+
+
+def _completion_logprobs(logprobs: Any) -> list[dict[str, Any]] | None:
+    """Legacy completions send parallel lists; turn them into chat's per-token form."""
+    if not isinstance(logprobs, dict) or not logprobs.get("tokens"):
+        return None
+    top = logprobs.get("top_logprobs") or []
+    return [
+        {
+            "token": token,
+            "logprob": value,
+            "top_logprobs": [{"token": t, "logprob": v} for t, v in (top[i] or {}).items()] if i < len(top) else [],
+        }
+        for i, (token, value) in enumerate(zip(logprobs["tokens"], logprobs.get("token_logprobs") or [], strict=False))
+    ]
+
+
+async def _stream_events(call: _Call, response: httpx.Response, text_key: str) -> AsyncIterator[StreamEvent]:
+    content_type = response.headers.get("content-type", "")
+    if "event-stream" not in content_type:
+        # Some servers ignore "stream": true and answer in one JSON body.
+        payload = await call.read_json(response)
+        for event in _result_events(payload, text_key):
+            _note(call, event)
+            yield event
+        return
+    parser = SSEParser()
+    byte_iterator = response.aiter_bytes().__aiter__()
+    phase = "first_byte"
+    try:
+        while True:
+            limit = call.timeouts.first_byte if phase == "first_byte" else call.timeouts.idle
+            try:
+                async with asyncio.timeout_at(call.deadline(limit)):
+                    chunk = await byte_iterator.__anext__()
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                raise call.timeout_error(phase) from None
+            except httpx.HTTPError as exc:
+                raise errors.StreamBroken(
+                    f"The connection to the provider broke mid-answer ({_describe(exc)}); the text so far is kept."
+                ) from None
+            phase = "idle"
+            for sse in parser.feed(chunk):
+                done = False
+                for event in _sse_events(sse, text_key):
+                    if event is None:
+                        done = True
+                        break
+                    _note(call, event)
+                    yield event
+                if done:
+                    return
+        for sse in parser.close():
+            for event in _sse_events(sse, text_key):
+                if event is None:
+                    return
+                _note(call, event)
+                yield event
+    finally:
+        await response.aclose()
+
+
+def _sse_events(sse, text_key: str) -> list[StreamEvent | None]:
+    data = sse.data
+    if data == b"[DONE]":
+        return [None]
+    try:
+        payload = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return [UnknownEvent(sse.event, sse.text)]
+    if sse.event not in ("message", "", "error") and not (isinstance(payload, dict) and "choices" in payload):
+        if "reference" in sse.event:
+            return [References(payload if isinstance(payload, dict) else {"data": payload})]
+        return [UnknownEvent(sse.event, payload)]
+    if sse.event == "error" and isinstance(payload, dict) and "error" not in payload:
+        payload = {"error": payload}
+    return _chunk_events(payload, text_key)
+
+
+def _note(call: _Call, event: StreamEvent) -> None:
+    if isinstance(event, TextDelta):
+        call.mark_first_token()
+        call.answer_chars += len(event.text)
+    elif isinstance(event, ToolCallDelta | Refusal):
+        call.mark_first_token()
+        call.answer_chars += len(event.arguments) if isinstance(event, ToolCallDelta) else len(event.text)
+    elif isinstance(event, Usage):
+        call.usage = event
+
+
+def _result_events(payload: Any, text_key: str) -> list[StreamEvent]:
+    """Events equivalent to a whole (non-streamed) answer."""
+    if not isinstance(payload, dict):
+        raise errors.InvalidResponse("The provider's answer was not a JSON object.")
+    if payload.get("error"):
+        message = errors.upstream_message_of(payload) or "unknown error"
+        raise errors.StreamError(f"The provider reported an error: {message}", upstream_message=message)
+    converted = dict(payload)
+    choices = []
+    for choice in payload.get("choices") or ():
+        choice = dict(choice)
+        if text_key == "delta":
+            choice["delta"] = choice.pop("message", None) or {}
+        choices.append(choice)
+    converted["choices"] = choices
+    return _chunk_events(converted, text_key)
+
+
+@asynccontextmanager
+async def _stream(
+    target: Target, endpoint: str, body: dict[str, Any], context: CallContext
+) -> AsyncIterator[AsyncIterator[StreamEvent]]:
+    body = {**body, "stream": True}
+    if target.stream_usage and "stream_options" not in body:
+        body["stream_options"] = {"include_usage": True}
+    call = _Call(target, endpoint, body, context)
+    call.prompt_chars = _prompt_chars(body)
+    text_key = "delta" if endpoint == "chat" else "text"
+    events = _call_stream(call, text_key)
+    try:
+        yield events
+    finally:
+        await events.aclose()
+
+
+async def _call_stream(call: _Call, text_key: str) -> AsyncIterator[StreamEvent]:
+    error: BaseException | None = None
+    try:
+        while True:
+            try:
+                response = await call.attempt(stream=True)
+                break
+            except errors.UpstreamError as exc:
+                delay = call.retry_delay(exc)
+                if delay is None:
+                    raise
+                call.retries += 1
+                yield Retrying(attempt=call.retries, delay_s=delay, error=exc)
+                await asyncio.sleep(delay)
+        async for event in _stream_events(call, response, text_key):
+            yield event
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        call.finish(error)
+        await call.record()
+
+
+# --- Public calls --------------------------------------------------------------------------
+
+
+def stream_chat(target: Target, body: dict[str, Any], *, context: CallContext):
+    """Stream a chat completion: `async with stream_chat(...) as events: async for ...`."""
+    return _stream(target, "chat", body, context)
+
+
+def stream_completion(target: Target, body: dict[str, Any], *, context: CallContext):
+    """Stream a legacy text completion (`/completions`)."""
+    return _stream(target, "completions", body, context)
+
+
+async def _call_json(
+    target: Target,
+    endpoint: str,
+    body: dict[str, Any] | None,
+    context: CallContext,
+    on_retry: Callable[[Retrying], Any] | None,
+    read: Callable[[_Call, Any], Any],
+) -> Any:
+    """A non-streamed call: send with retries, read the JSON answer, turn it into a result."""
+    call = _Call(target, endpoint, body or {}, context)
+    call.prompt_chars = _prompt_chars(call.body)
+    error: BaseException | None = None
+    try:
+        response = await call.send(stream=False, on_retry=on_retry)
+        payload = await call.read_json(response)
+        if isinstance(payload, dict) and payload.get("error"):
+            message = errors.redact(errors.upstream_message_of(payload) or "unknown error", target.api_key)
+            raise errors.BadRequest(f"The provider returned an error: {message}", upstream_message=message)
+        call.first_token_at = time.monotonic()
+        result = read(call, payload)
+        if isinstance(payload, dict):
+            call.usage = _usage_of(payload)
+        return result
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        call.finish(error)
+        await call.record()
+
+
+def _read_chat(call: _Call, payload: Any) -> ChatResult:
+    if not isinstance(payload, dict) or not payload.get("choices"):
+        raise errors.InvalidResponse("The provider's answer had no choices.")
+    choice = payload["choices"][0]
+    if "message" in choice:
+        message = choice.get("message") or {}
+        text = message.get("content")
+        role = message.get("role") or "assistant"
+        logprobs = (choice.get("logprobs") or {}).get("content")
+    else:
+        message, text, role = {}, choice.get("text"), "assistant"
+        logprobs = _completion_logprobs(choice.get("logprobs"))
+    calls = [
+        ToolCall(
+            id=item.get("id"),
+            type=item.get("type") or "function",
+            name=(item.get("function") or {}).get("name") or "",
+            arguments=(item.get("function") or {}).get("arguments") or "",
+        )
+        for item in message.get("tool_calls") or ()
+    ]
+    call.answer_chars = len(text or "")
+    return ChatResult(
+        text=text,
+        role=role,
+        finish_reason=choice.get("finish_reason"),
+        usage=_usage_of(payload),
+        tool_calls=calls,
+        refusal=message.get("refusal"),
+        logprobs=logprobs,
+        raw=payload,
+    )
+
+
+async def chat(
+    target: Target, body: dict[str, Any], *, context: CallContext, on_retry: Callable[[Retrying], Any] | None = None
+) -> ChatResult:
+    return await _call_json(target, "chat", {**body, "stream": False}, context, on_retry, _read_chat)
+
+
+async def completion(
+    target: Target, body: dict[str, Any], *, context: CallContext, on_retry: Callable[[Retrying], Any] | None = None
+) -> ChatResult:
+    return await _call_json(target, "completions", {**body, "stream": False}, context, on_retry, _read_chat)
+
+
+@dataclass
+class ImageResult:
+    images: list[dict[str, Any]]  # each with "b64_json" or "url", and maybe "revised_prompt"
+    raw: dict[str, Any]
+
+
+def _read_images(call: _Call, payload: Any) -> ImageResult:
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, list) or not data:
+        raise errors.InvalidResponse("The provider's answer had no images.")
+    return ImageResult(images=[item for item in data if isinstance(item, dict)], raw=payload)
+
+
+async def images(
+    target: Target, body: dict[str, Any], *, context: CallContext, on_retry: Callable[[Retrying], Any] | None = None
+) -> ImageResult:
+    return await _call_json(target, "images", body, context, on_retry, _read_images)
+
+
+@dataclass
+class EmbeddingResult:
+    vectors: list[np.ndarray]  # float32, in input order
+    usage: Usage | None
+    raw_model: str | None
+
+
+def _read_embeddings(call: _Call, payload: Any) -> EmbeddingResult:
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, list):
+        raise errors.InvalidResponse("The provider's answer had no embeddings.")
+    vectors: list[np.ndarray] = []
+    for item in sorted(data, key=lambda item: item.get("index", 0)):
+        embedding = item.get("embedding")
+        if isinstance(embedding, str):  # encoding_format "base64": little-endian float32
+            vectors.append(np.frombuffer(base64.b64decode(embedding), dtype="<f4").astype(np.float32))
+        elif isinstance(embedding, list):
+            vectors.append(np.asarray(embedding, dtype=np.float32))
+        else:
+            raise errors.InvalidResponse("An embedding in the provider's answer was neither a list nor base64.")
+    return EmbeddingResult(vectors=vectors, usage=_usage_of(payload), raw_model=payload.get("model"))
+
+
+async def embeddings(
+    target: Target, body: dict[str, Any], *, context: CallContext, on_retry: Callable[[Retrying], Any] | None = None
+) -> EmbeddingResult:
+    return await _call_json(target, "embeddings", body, context, on_retry, _read_embeddings)
+
+
+def _read_models(call: _Call, payload: Any) -> list[ModelInfo]:
+    data = payload.get("data", payload.get("models")) if isinstance(payload, dict) else payload
+    if not isinstance(data, list):
+        raise errors.InvalidResponse("The provider's model list was not a list.")
+    found = []
+    for item in data:
+        if isinstance(item, dict) and (item.get("id") or item.get("name")):
+            found.append(ModelInfo(id=str(item.get("id") or item.get("name")), owned_by=item.get("owned_by"), raw=item))
+        elif isinstance(item, str):
+            found.append(ModelInfo(id=item))
+    return found
+
+
+async def models(target: Target, *, context: CallContext) -> list[ModelInfo]:
+    return await _call_json(target, "models", None, context, None, _read_models)
+
+
+def _read_openapi(call: _Call, payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict) or "paths" not in payload:
+        raise errors.InvalidResponse("The provider's /openapi.json is not an OpenAPI document.")
+    return payload
+
+
+async def openapi(target: Target, *, context: CallContext) -> dict[str, Any]:
+    """The provider's own OpenAPI document, where it serves one (vLLM does)."""
+    return await _call_json(target, "openapi", None, context, None, _read_openapi)

@@ -1,0 +1,194 @@
+"""Typed errors of upstream calls, each with a short message a person understands.
+
+`message` is what the UI shows. `upstream_message` is the upstream's own words (already
+cleaned of anything that looks like a key). No error ever carries request headers.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Anything shaped like an API key that an upstream may echo back ("Incorrect API key
+# provided: sk-abc…"). Long unbroken runs of key characters are masked.
+_KEY_LIKE = re.compile(r"\b(?:sk|pk|rk|key|tok|jamai)[-_][A-Za-z0-9_\-]{8,}|\b[A-Za-z0-9_\-]{32,}\b")
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "••••")
+    return _KEY_LIKE.sub("••••", text)
+
+
+class UpstreamError(Exception):
+    kind = "error"
+    retryable = False
+    status: int | None = None
+
+    def __init__(self, message: str, *, status: int | None = None, upstream_message: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        self.upstream_message = upstream_message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AuthenticationFailed(UpstreamError):
+    kind = "authentication"
+
+
+class RateLimited(UpstreamError):
+    kind = "rate_limited"
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        limit: str | None = None,
+        burst: str | None = None,
+        **kwargs,
+    ):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+        self.limit = limit
+        self.burst = burst
+
+
+class BadRequest(UpstreamError):
+    kind = "bad_request"
+
+
+class ServerError(UpstreamError):
+    kind = "server_error"
+    retryable = True
+
+
+class RetryableStatus(UpstreamError):
+    """408 Request Timeout and 409 Conflict: the upstream asks us to try again."""
+
+    kind = "retryable_status"
+    retryable = True
+
+
+class ConnectTimeout(UpstreamError):
+    kind = "connect_timeout"
+    retryable = True
+
+
+class FirstByteTimeout(UpstreamError):
+    kind = "first_byte_timeout"
+
+
+class IdleTimeout(UpstreamError):
+    kind = "idle_timeout"
+
+
+class TotalTimeout(UpstreamError):
+    kind = "total_timeout"
+
+
+class ConnectionFailed(UpstreamError):
+    kind = "connection_failed"
+    retryable = True
+
+
+class StreamBroken(UpstreamError):
+    """The connection dropped in the middle of an answer."""
+
+    kind = "stream_broken"
+
+
+class StreamError(UpstreamError):
+    """The upstream sent an error object inside the stream, after some of the answer."""
+
+    kind = "stream_error"
+
+
+class InvalidResponse(UpstreamError):
+    kind = "invalid_response"
+
+
+class UrlNotAllowed(UpstreamError):
+    kind = "url_not_allowed"
+
+
+def upstream_message_of(payload: object) -> str | None:
+    """The human message inside an OpenAI-style, FastAPI-style or plain error body."""
+    if isinstance(payload, dict):
+        error = payload.get("error", payload)
+        if isinstance(error, str):
+            return error
+        if isinstance(error, dict):
+            for key in ("message", "detail", "msg"):
+                value = error.get(key)
+                if isinstance(value, str) and value:
+                    return value
+                if isinstance(value, list) and value:  # FastAPI validation errors
+                    return "; ".join(
+                        str(item.get("msg", item)) if isinstance(item, dict) else str(item) for item in value
+                    )
+    return None
+
+
+def error_for_status(status: int, upstream_message: str | None, headers) -> UpstreamError:
+    said = f": {upstream_message}" if upstream_message else ""
+    if status in (401, 403):
+        return AuthenticationFailed(
+            f"The API key was refused ({status}){said}. Check the key in the provider settings.",
+            status=status,
+            upstream_message=upstream_message,
+        )
+    if status == 429:
+        retry_after = retry_after_seconds(headers)
+        when = f" Try again in {retry_after:g} s." if retry_after is not None else ""
+        return RateLimited(
+            f"Rate limited by the provider{said}.{when}",
+            status=status,
+            upstream_message=upstream_message,
+            retry_after=retry_after,
+            limit=headers.get("x-ratelimit-limit"),
+            burst=headers.get("x-ratelimit-burst"),
+        )
+    if status in (408, 409):
+        return RetryableStatus(
+            f"The provider asked to try again ({status}){said}.", status=status, upstream_message=upstream_message
+        )
+    if status >= 500:
+        return ServerError(
+            f"The provider had an internal error ({status}){said}.", status=status, upstream_message=upstream_message
+        )
+    if status == 404:
+        return BadRequest(f"Not found at the provider (404){said}.", status=status, upstream_message=upstream_message)
+    return BadRequest(
+        f"The provider rejected the request ({status}){said}.", status=status, upstream_message=upstream_message
+    )
+
+
+def retry_after_seconds(headers) -> float | None:
+    """Seconds to wait from `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(0.0, float(value) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -1,0 +1,110 @@
+"""An incremental Server-Sent Events parser, written to the WHATWG specification.
+
+Feed it bytes as they arrive, in pieces of any size; it yields complete events. It works
+on bytes: line endings (LF, CR, CRLF) are ASCII and never occur inside a multi-byte UTF-8
+character, so a character split across two reads is simply kept until its line is complete.
+Data is kept as bytes, which `orjson.loads` reads directly; `SSEEvent.text` decodes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+_BOM = b"\xef\xbb\xbf"
+
+
+class SSEEvent:
+    __slots__ = ("event", "data", "id", "retry")
+
+    def __init__(self, event: str, data: bytes, id: str | None = None, retry: int | None = None):
+        self.event = event
+        self.data = data
+        self.id = id
+        self.retry = retry
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8", errors="replace")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SSEEvent):
+            return NotImplemented
+        return (self.event, self.data, self.id, self.retry) == (other.event, other.data, other.id, other.retry)
+
+    def __repr__(self) -> str:
+        return f"SSEEvent(event={self.event!r}, data={self.data!r}, id={self.id!r}, retry={self.retry!r})"
+
+
+class SSEParser:
+    """Turns a byte stream into SSEEvents. Call `feed()` per read and `close()` at the end."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._started = False
+        self._pending_cr = False  # the last read ended in CR; a following LF belongs to it
+        self._data: list[bytes] = []
+        self._event = ""
+        self._last_id: str | None = None
+        self._retry: int | None = None
+
+    def feed(self, chunk: bytes) -> Iterator[SSEEvent]:
+        if not chunk:
+            return
+        if self._pending_cr:
+            self._pending_cr = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
+        if not self._started:
+            chunk = self._buffer + chunk
+            self._buffer = b""
+            if len(chunk) < 3 and _BOM.startswith(chunk):
+                self._buffer = chunk  # maybe the start of a byte-order mark; wait for more
+                return
+            self._started = True
+            if chunk.startswith(_BOM):
+                chunk = chunk[3:]
+        if b"\r" in chunk:
+            if chunk.endswith(b"\r"):
+                self._pending_cr = True
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        buffer = self._buffer + chunk if self._buffer else chunk
+        lines = buffer.split(b"\n")
+        self._buffer = lines.pop()
+        yield from self._lines(lines)
+
+    def close(self) -> Iterator[SSEEvent]:
+        """End of the body: a last line without its newline still counts, and an event
+        whose closing blank line never came is still delivered (the specification would
+        drop it, but it holds text the upstream sent, often an error)."""
+        lines, self._buffer = [self._buffer, b""], b""
+        yield from self._lines(lines)
+
+    def _lines(self, lines: list[bytes]) -> Iterator[SSEEvent]:
+        data = self._data
+        for line in lines:
+            if not line:
+                if data:
+                    yield SSEEvent(self._event or "message", b"\n".join(data), self._last_id, self._retry)
+                    data.clear()
+                self._event = ""
+                self._retry = None
+                continue
+            if line[:5] == b"data:":
+                value = line[5:]
+                data.append(value[1:] if value[:1] == b" " else value)
+                continue
+            if line[:1] == b":":
+                continue  # comment / keep-alive
+            field, _, value = line.partition(b":")
+            if value[:1] == b" ":
+                value = value[1:]
+            if field == b"data":  # "data" with no colon: an empty data line
+                data.append(b"")
+            elif field == b"event":
+                self._event = value.decode("utf-8", errors="replace")
+            elif field == b"id":
+                if b"\0" not in value:
+                    self._last_id = value.decode("utf-8", errors="replace")
+            elif field == b"retry" and value.isdigit():
+                self._retry = int(value)
+            # Other fields are ignored, as the specification says.

@@ -1,0 +1,75 @@
+"""What a call needs to know about the provider it goes to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+DEFAULT_PATHS: Mapping[str, str] = {
+    "chat": "/chat/completions",
+    "completions": "/completions",
+    "images": "/images/generations",
+    "embeddings": "/embeddings",
+    "models": "/models",
+    "openapi": "/openapi.json",
+}
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float
+    first_byte: float
+    idle: float
+    total: float
+
+    @classmethod
+    def from_settings(cls, **overrides: float | None) -> Timeouts:
+        values = {
+            "connect": settings.UPSTREAM_CONNECT_TIMEOUT,
+            "first_byte": settings.UPSTREAM_FIRST_BYTE_TIMEOUT,
+            "idle": settings.UPSTREAM_IDLE_TIMEOUT,
+            "total": settings.UPSTREAM_TOTAL_TIMEOUT,
+        }
+        values.update({name: value for name, value in overrides.items() if value is not None})
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A provider as the upstream client sees it. The key and headers never appear in repr."""
+
+    base_url: str
+    api_key: str | None = field(default=None, repr=False)
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    paths: Mapping[str, str] = field(default_factory=lambda: DEFAULT_PATHS)
+    allow_local: bool = False
+    timeouts: Timeouts | None = None
+    # Ask for usage in streams (stream_options.include_usage) where the API accepts it.
+    stream_usage: bool = True
+    name: str = ""
+
+    def url(self, endpoint: str) -> str:
+        path = self.paths.get(endpoint) or DEFAULT_PATHS[endpoint]
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    def request_headers(self, *, stream: bool = False) -> dict[str, str]:
+        headers = {"User-Agent": "Playground", "Accept": "text/event-stream" if stream else "application/json"}
+        headers.update(self.headers)
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Who makes a call and for what: written to the call's usage record."""
+
+    team_id: int | None = None
+    project_id: int | None = None
+    user_id: int | None = None
+    provider_id: int | None = None
+    key_id: int | None = None
+    # False only where the client itself is measured (benchmarks); product code records.
+    record: bool = True
