@@ -42,3 +42,14 @@ class ProjectFactory(factory.django.DjangoModelFactory):
 
     team = factory.SubFactory(TeamFactory)
     name = factory.Sequence(lambda n: f"Project {n}")
+
+
+class UsageRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "usage.UsageRecord"
+
+    team = factory.SubFactory(TeamFactory)
+    model = "demo-chat"
+    endpoint = "chat"
+    status = "ok"
+    http_status = 200

@@ -7,12 +7,15 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
+from tests.factories import UsageRecordFactory
+
 PLAYGROUND_MODELS = [model for model in apps.get_models() if model.__module__.startswith("playground.")]
 
 
 @pytest.mark.parametrize("model", PLAYGROUND_MODELS, ids=lambda model: model.__name__)
 def test_every_model_has_an_admin_page_for_staff(client, django_user_model, team_with_roles, model):
     client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "x-long-password-1"))
+    UsageRecordFactory(team=team_with_roles.team)
     assert model in admin.site._registry
     opts = model._meta
     response = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))

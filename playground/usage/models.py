@@ -26,7 +26,9 @@ class Status(models.TextChoices):
 class UsageRecord(models.Model):
     team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     project = models.ForeignKey("accounts.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Plain ids until providers and keys exist as models; they stay valid after a deletion.
     provider_id = models.BigIntegerField(null=True, blank=True)
     key_id = models.BigIntegerField(null=True, blank=True)

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from playground.upstream import CallContext, Target, Timeouts, chat, stream_chat
-from playground.upstream import errors
+from playground.upstream import CallContext, Target, Timeouts, chat, errors, stream_chat
 from playground.upstream.events import Finish, Retrying, TextDelta, ToolCallAccumulator, ToolCallDelta, UnknownEvent
 from tests.upstream.raw_server import RawServer, Reply, json_reply, sse_chunks
 

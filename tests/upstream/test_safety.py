@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from playground.upstream import CallContext, Target, chat, models
-from playground.upstream import errors
+from playground.upstream import CallContext, Target, chat, errors, models
 from playground.upstream.safety import PublicOnlyBackend, address_is_public, check_url
 from tests.upstream.raw_server import RawServer, json_reply
 

@@ -7,8 +7,7 @@ import logging
 
 import pytest
 
-from playground.upstream import CallContext, Target, chat, models, stream_chat
-from playground.upstream import errors
+from playground.upstream import CallContext, Target, chat, errors, models, stream_chat
 from playground.usage.models import UsageRecord
 from tests.factories import ProjectFactory, UserFactory
 from tests.upstream.raw_server import RawServer, Reply, json_reply, sse_chunks
@@ -84,12 +83,18 @@ async def test_rate_limited_after_retries_is_one_record(context):
             await run_stream(server, context)
         assert len(server.requests) == 3
     [record] = await records()
-    assert (record.status, record.http_status, record.retries, record.error_kind) == ("rate_limited", 429, 2,
-                                                                                       "rate_limited")
+    assert (record.status, record.http_status, record.retries, record.error_kind) == (
+        "rate_limited",
+        429,
+        2,
+        "rate_limited",
+    )
 
 
 async def test_a_retried_then_successful_call_is_one_ok_record(context):
-    async with RawServer(json_reply(500, {"error": {"message": "oops"}}), Reply(parts=[(0, sse_chunks("ok"))])) as server:
+    async with RawServer(
+        json_reply(500, {"error": {"message": "oops"}}), Reply(parts=[(0, sse_chunks("ok"))])
+    ) as server:
         await run_stream(server, context)
     [record] = await records()
     assert (record.status, record.retries, record.http_status) == ("ok", 1, 200)
@@ -105,8 +110,10 @@ async def test_errors_record_their_kind_and_message(context):
 
 
 async def test_non_streamed_and_models_calls_are_recorded(context):
-    answer = {"choices": [{"message": {"role": "assistant", "content": "hey"}, "finish_reason": "stop"}],
-              "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}}
+    answer = {
+        "choices": [{"message": {"role": "assistant", "content": "hey"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
+    }
     async with RawServer(json_reply(200, answer), json_reply(200, {"data": [{"id": "a"}, {"id": "b"}]})) as server:
         result = await chat(target(server), BODY, context=context)
         found = await models(target(server), context=context)

@@ -7,42 +7,98 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='UsageRecord',
+            name="UsageRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider_id', models.BigIntegerField(blank=True, null=True)),
-                ('key_id', models.BigIntegerField(blank=True, null=True)),
-                ('provider_name', models.CharField(blank=True, max_length=100)),
-                ('model', models.CharField(blank=True, max_length=200)),
-                ('endpoint', models.CharField(choices=[('chat', 'Chat'), ('completions', 'Completions'), ('images', 'Images'), ('embeddings', 'Embeddings'), ('models', 'Models list'), ('openapi', 'API schema')], max_length=20)),
-                ('prompt_tokens', models.PositiveIntegerField(blank=True, null=True)),
-                ('completion_tokens', models.PositiveIntegerField(blank=True, null=True)),
-                ('tokens_estimated', models.BooleanField(default=False, help_text='Counted by us: the upstream sent no usage.')),
-                ('ttft_ms', models.PositiveIntegerField(blank=True, help_text='Time to first token.', null=True)),
-                ('total_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('retries', models.PositiveSmallIntegerField(default=0)),
-                ('status', models.CharField(choices=[('ok', 'OK'), ('error', 'Error'), ('rate_limited', 'Rate limited'), ('cancelled', 'Cancelled')], max_length=20)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('error_kind', models.CharField(blank=True, max_length=40)),
-                ('error_message', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.project')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.team')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("provider_id", models.BigIntegerField(blank=True, null=True)),
+                ("key_id", models.BigIntegerField(blank=True, null=True)),
+                ("provider_name", models.CharField(blank=True, max_length=100)),
+                ("model", models.CharField(blank=True, max_length=200)),
+                (
+                    "endpoint",
+                    models.CharField(
+                        choices=[
+                            ("chat", "Chat"),
+                            ("completions", "Completions"),
+                            ("images", "Images"),
+                            ("embeddings", "Embeddings"),
+                            ("models", "Models list"),
+                            ("openapi", "API schema"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("prompt_tokens", models.PositiveIntegerField(blank=True, null=True)),
+                ("completion_tokens", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "tokens_estimated",
+                    models.BooleanField(default=False, help_text="Counted by us: the upstream sent no usage."),
+                ),
+                ("ttft_ms", models.PositiveIntegerField(blank=True, help_text="Time to first token.", null=True)),
+                ("total_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("retries", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("ok", "OK"),
+                            ("error", "Error"),
+                            ("rate_limited", "Rate limited"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("error_kind", models.CharField(blank=True, max_length=40)),
+                ("error_message", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.project",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['team', 'created_at'], name='usage_team_time'), models.Index(fields=['created_at'], name='usage_time')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["team", "created_at"], name="usage_team_time"),
+                    models.Index(fields=["created_at"], name="usage_time"),
+                ],
             },
         ),
     ]
