@@ -9,7 +9,7 @@ PORT ?= 8000
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py bootstrap
+	PORT=$(PORT) $(BIN)/python manage.py bootstrap
 	@echo "Serving Playground on http://$(HOST):$(PORT)/"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) playground.asgi:application
 

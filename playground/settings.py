@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "axes",
     "playground.accounts",
     "playground.usage",
+    "playground.providers",
     "playground.demo",
 ]
 

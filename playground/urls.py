@@ -8,4 +8,5 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("playground.accounts.urls")),
+    path("", include("playground.providers.urls")),
 ]

@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from playground.accounts.models import Membership, Project, Role, Team
+from playground.providers import crypto
 
 PASSWORD = "a-long-test-password-42"
 
@@ -53,3 +54,26 @@ class UsageRecordFactory(factory.django.DjangoModelFactory):
     endpoint = "chat"
     status = "ok"
     http_status = 200
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "providers.Provider"
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Sequence(lambda n: f"Provider {n}")
+    base_url = "https://api.example.com/v1"
+    profile = "openai"
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "providers.ApiKey"
+
+    class Params:
+        plain = "sk-test-key-0000000000000000"
+
+    provider = factory.SubFactory(ProviderFactory)
+    label = "test"
+    ciphertext = factory.LazyAttribute(lambda key: crypto.encrypt(key.plain))
+    last4 = factory.LazyAttribute(lambda key: key.plain[-4:])

@@ -1,4 +1,4 @@
-"""First-run set-up: an admin with a one-time password, and a demo team and project.
+"""First-run set-up: an admin with a one-time password, a demo team and project, and a Demo provider.
 
 Idempotent: once an administrator exists it creates nothing, so `make run` can call it
 every time.
@@ -13,10 +13,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from playground.accounts import services
+from playground.providers.services import demo_provider_create
 
 
 class Command(BaseCommand):
-    help = "Create the first admin account (printing a one-time password) and a demo team and project."
+    help = "Create the first admin (printing a one-time password), a demo team, project and Demo provider."
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
@@ -34,6 +35,7 @@ class Command(BaseCommand):
             team = services.team_create(user=admin, name="Demo team")
             project = services.project_create(team=team, name="Demo project")
             services.project_remember(user=admin, project=project)
+            demo_provider_create(team=team, by_user=admin)
         self.stdout.write(
             self.style.SUCCESS(
                 "\nFirst administrator created. Sign in once with this one-time password;\n"

@@ -1,0 +1,109 @@
+"""Our upstream client vs a bare httpx byte loop, reading the same fast demo stream.
+
+The demo upstream runs as its own process (`manage.py demo_upstream`), so the figures are
+for real sockets. Runs alternate between the two readers so that both see the same server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from playground.upstream import CallContext, Target, stream_chat
+from playground.upstream.events import TextDelta
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUNDS = 7
+STREAMS_PER_ROUND = 20
+BODY = {
+    "model": "demo-fast",
+    "messages": [{"role": "user", "content": "Please answer with code, a table and a list, and make it long."}],
+    "max_tokens": 100_000,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_demo() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "demo_upstream", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process, f"http://127.0.0.1:{port}/demo/v1"
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the demo upstream did not start")
+
+
+async def bare(client: httpx.AsyncClient, url: str) -> int:
+    total = 0
+    async with client.stream(
+        "POST", url + "/chat/completions", json={**BODY, "stream": True}, headers={"Authorization": "Bearer bench"}
+    ) as response:
+        async for chunk in response.aiter_bytes():
+            total += len(chunk)
+    return total
+
+
+async def ours(target: Target) -> int:
+    count = 0
+    async with stream_chat(target, BODY, context=CallContext(record=False)) as events:
+        async for event in events:
+            if isinstance(event, TextDelta):
+                count += 1
+    return count
+
+
+async def measure(url: str) -> dict[str, float]:
+    target = Target(base_url=url, api_key="bench", allow_local=True)
+    bare_times, our_times = [], []
+    events = size = 0
+    async with httpx.AsyncClient(timeout=60) as client:
+        await bare(client, url)  # warm up both paths and the server
+        await ours(target)
+        for _ in range(ROUNDS):
+            started = time.perf_counter()
+            for _ in range(STREAMS_PER_ROUND):
+                size = await bare(client, url)
+            bare_times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            for _ in range(STREAMS_PER_ROUND):
+                events = await ours(target)
+            our_times.append(time.perf_counter() - started)
+    bare_s, ours_s = statistics.median(bare_times), statistics.median(our_times)
+    return {
+        "client_overhead_ratio": round(ours_s / bare_s, 3),
+        "client_events_per_s": round(events * STREAMS_PER_ROUND / ours_s),
+        "bare_httpx_mb_per_s": round(size * STREAMS_PER_ROUND / bare_s / 1e6, 2),
+    }
+
+
+def run() -> dict[str, float]:
+    process, url = start_demo()
+    try:
+        return asyncio.run(measure(url))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

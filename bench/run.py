@@ -1,0 +1,108 @@
+"""`make bench`: run every benchmark and rewrite bench/RESULTS.md and bench/results.json.
+
+Each benchmark module has `run() -> dict[metric, number]`. Baselines (a bare httpx loop, a
+direct read of the upstream) are measured in the same run as what they are compared with.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# module, {metric: (target, "min" | "max", unit, what it measures)}
+BENCHMARKS = [
+    (
+        "bench.sse_parser",
+        {
+            "sse_parser_events_per_s": (300_000, "min", "events/s", "SSE parsing plus JSON decoding, one core"),
+            "sse_typed_events_per_s": (None, None, "events/s", "SSE bytes to typed events (TextDelta, ...)"),
+        },
+    ),
+    (
+        "bench.client_overhead",
+        {
+            "client_overhead_ratio": (1.15, "max", "×", "our client vs bare httpx aiter_bytes, fast demo stream"),
+            "client_events_per_s": (None, None, "events/s", "our client reading the fast demo stream"),
+            "bare_httpx_mb_per_s": (None, None, "MB/s", "baseline: bare httpx reading the same stream"),
+        },
+    ),
+]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}, {platform.system()}"
+
+
+def verdict(value: float, target, direction) -> str:
+    if target is None:
+        return ""
+    ok = value >= target if direction == "min" else value <= target
+    return "✓" if ok else "✗ misses target"
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+
+    django.setup()
+    only = set(sys.argv[1:])
+    results: dict[str, float] = {}
+    path = HERE / "results.json"
+    if only and path.exists():
+        results.update(json.loads(path.read_text()))
+    for module_name, _metrics in BENCHMARKS:
+        if only and module_name.split(".")[-1] not in only:
+            continue
+        print(f"== {module_name}", flush=True)
+        measured = importlib.import_module(module_name).run()
+        print(measured, flush=True)
+        results.update(measured)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {today} at commit {commit} on: {machine()}.",
+        "Written by `make bench`; `bench/results.json` holds the same figures.",
+        "",
+        "| metric | value | target | | what |",
+        "|---|---:|---:|---|---|",
+    ]
+    for _module, metrics in BENCHMARKS:
+        for metric, (target, direction, unit, what) in metrics.items():
+            if metric not in results:
+                continue
+            value = results[metric]
+            bound = "" if target is None else f"{'≥' if direction == 'min' else '≤'} {target:,}"
+            shown = f"{value:,.3f}" if isinstance(value, float) and value < 100 else f"{value:,.0f}"
+            lines.append(f"| `{metric}` | {shown} {unit} | {bound} | {verdict(value, target, direction)} | {what} |")
+    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
+    print((HERE / "RESULTS.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

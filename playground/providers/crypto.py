@@ -1,0 +1,84 @@
+"""Encryption at rest for API keys and secret headers (Fernet, with rotation).
+
+The key set comes from PLAYGROUND_ENCRYPTION_KEYS (comma separated, newest first) or, when
+that is not set, from a file in the data folder created on first use with mode 0600.
+Plain text is decrypted only at the moment of an upstream call.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+
+from playground.env import local_secret
+
+KEYS_FILE = "encryption_keys"
+
+
+class DecryptionFailed(Exception):
+    """The stored secret cannot be read with the configured keys (a key was removed?)."""
+
+
+def keys_file() -> Path:
+    return Path(settings.DATA_DIR) / KEYS_FILE
+
+
+def configured_keys() -> list[str]:
+    from_env = os.environ.get("PLAYGROUND_ENCRYPTION_KEYS", "").strip()
+    if from_env:
+        return [key.strip() for key in from_env.split(",") if key.strip()]
+    text = local_secret(Path(settings.DATA_DIR), KEYS_FILE, make=lambda: Fernet.generate_key().decode())
+    return [key.strip() for key in text.replace("\n", ",").split(",") if key.strip()]
+
+
+@functools.cache
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(key.encode()) for key in keys])
+
+
+def fernet() -> MultiFernet:
+    return _fernet(tuple(configured_keys()))
+
+
+def encrypt(plain: str) -> bytes:
+    return fernet().encrypt(plain.encode())
+
+
+def decrypt(token: bytes) -> str:
+    try:
+        return fernet().decrypt(bytes(token)).decode()
+    except InvalidToken:
+        raise DecryptionFailed("A stored secret could not be decrypted with the configured encryption keys.") from None
+
+
+def rotate(token: bytes) -> bytes:
+    """Re-encrypt with the newest key (the first one)."""
+    try:
+        return fernet().rotate(bytes(token))
+    except InvalidToken:
+        raise DecryptionFailed("A stored secret could not be decrypted for rotation.") from None
+
+
+def add_key_to_file() -> None:
+    """Put a new key first in the data folder's key file, keeping the old ones for reading."""
+    old = configured_keys()
+    path = keys_file()
+    temporary = path.with_suffix(".new")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(",".join([Fernet.generate_key().decode(), *old]) + "\n")
+    temporary.replace(path)
+
+
+def drop_old_keys_from_file() -> None:
+    keys = configured_keys()
+    path = keys_file()
+    temporary = path.with_suffix(".new")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(keys[0] + "\n")
+    temporary.replace(path)

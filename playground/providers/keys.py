@@ -1,0 +1,106 @@
+"""Choosing the key for a call and building the upstream Target: the only place keys are decrypted.
+
+Other apps call `target_for(user, provider, project=...)` and hand the result to
+`playground.upstream`; they never see a key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from playground.providers.models import ApiKey, Provider, SchemaSource
+from playground.providers.profiles import profile_document, profile_meta
+from playground.upstream import CallContext, Target, Timeouts
+
+
+class NoKey(Exception):
+    """The provider has no active key this user may use."""
+
+
+def usable_keys(user, provider: Provider):
+    """Active keys `user` may use: their personal ones and the team's shared ones."""
+    return provider.api_keys.filter(revoked_at__isnull=True).filter(Q(owner=user) | Q(owner__isnull=True))
+
+
+def usable_key(user, provider: Provider) -> ApiKey | None:
+    """The user's own newest key for the provider, else the team's newest shared key."""
+    keys = list(usable_keys(user, provider))
+    personal = [key for key in keys if key.owner_id == user.pk]
+    return (personal or keys or [None])[0]
+
+
+def provider_document(provider: Provider) -> dict[str, Any]:
+    """The OpenAPI document in force: uploaded, else fetched from the provider, else the profile."""
+    source = provider.schema_source
+    if source == SchemaSource.UPLOADED:
+        return provider.uploaded_schema
+    if source == SchemaSource.FETCHED:
+        return provider.fetched_schema
+    return profile_document(provider.profile)
+
+
+def endpoint_paths(document: dict[str, Any]) -> dict[str, str]:
+    from playground.schema.specs import endpoints_of, models_path_of
+
+    paths = {name: endpoint.path for name, endpoint in endpoints_of(document).items()}
+    models_path = models_path_of(document)
+    if models_path:
+        paths["models"] = models_path
+    return paths
+
+
+def target_for(user, provider: Provider, *, project=None, key: ApiKey | None = None) -> tuple[Target, CallContext]:
+    """The Target and usage context for a call by `user` through `provider`.
+
+    The caller has already checked membership through the scoping helper. Raises NoKey when
+    there is no key to use (the demo provider accepts any key, and bootstrap gives it one).
+    """
+    key = key or usable_key(user, provider)
+    if key is None:
+        raise NoKey(f"There is no API key for {provider.name} yet. An admin can add a shared one, or add your own.")
+    document = provider_document(provider)
+    meta = profile_meta(provider.profile)
+    timeouts = Timeouts.from_settings(
+        connect=provider.connect_timeout,
+        first_byte=provider.first_byte_timeout,
+        idle=provider.idle_timeout,
+        total=provider.total_timeout,
+    )
+    target = Target(
+        base_url=provider.base_url,
+        api_key=key.secret(),
+        headers={header.name: header.plain_value() for header in provider.extra_headers.all()},
+        paths=endpoint_paths(document),
+        allow_local=provider.allow_local,
+        timeouts=timeouts,
+        stream_usage=_accepts_stream_usage(document, meta),
+        name=provider.name,
+    )
+    context = CallContext(
+        team_id=provider.team_id,
+        project_id=getattr(project, "pk", None),
+        user_id=user.pk,
+        provider_id=provider.pk,
+        key_id=key.pk,
+    )
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+    return target, context
+
+
+def _accepts_stream_usage(document: dict[str, Any], meta: dict[str, Any]) -> bool:
+    from playground.schema.specs import endpoints_of
+
+    chat = endpoints_of(document).get("chat")
+    if chat is not None:
+        return "stream_options" in (chat.request_schema.get("properties") or {})
+    return bool(meta.get("stream_usage"))
+
+
+def decrypt_for(user, key: ApiKey) -> str:
+    """The plain key, for a user allowed to use it (their own or a shared one)."""
+    if key.owner_id not in (None, user.pk) or key.revoked_at is not None:
+        raise NoKey("This key is not yours to use.")
+    return key.secret()

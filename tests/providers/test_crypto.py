@@ -1,0 +1,76 @@
+"""API keys at rest: encrypted, different from the key, rotatable, with a private key file."""
+
+from __future__ import annotations
+
+import os
+import stat
+from io import StringIO
+
+from cryptography.fernet import Fernet
+from django.core.management import call_command
+
+from playground.providers import crypto
+from playground.providers.models import ApiKey, ProviderHeader
+from tests.factories import ProviderFactory
+
+PLAIN = "sk-proj-RoundTrip-0123456789abcdefXYZ"
+
+
+def test_round_trip_and_ciphertext_reveals_nothing():
+    first, second = crypto.encrypt(PLAIN), crypto.encrypt(PLAIN)
+    assert crypto.decrypt(first) == PLAIN
+    assert first != second  # a fresh nonce each time
+    assert PLAIN.encode() not in first
+    assert PLAIN[-8:].encode() not in first
+
+
+def test_generated_key_file_is_private(settings):
+    crypto.configured_keys()
+    path = crypto.keys_file()
+    assert path.parent == settings.DATA_DIR
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_stored_key_is_encrypted_in_the_database(db):
+    provider = ProviderFactory()
+    key = ApiKey(provider=provider)
+    key.set_secret(PLAIN)
+    key.save()
+    raw = ApiKey.objects.values_list("ciphertext", flat=True).get(pk=key.pk)
+    assert PLAIN.encode() not in bytes(raw)
+    assert key.masked == "••••" + PLAIN[-4:]
+    assert ApiKey.objects.get(pk=key.pk).secret() == PLAIN
+
+
+def test_rotation_with_keys_from_the_environment(db, monkeypatch):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setenv("PLAYGROUND_ENCRYPTION_KEYS", old)
+    provider = ProviderFactory()
+    key = ApiKey(provider=provider)
+    key.set_secret(PLAIN)
+    key.save()
+    header = ProviderHeader(provider=provider, name="X-PROJECT-ID", secret=True)
+    header.set_value("proj-secret-42")
+    header.save()
+
+    monkeypatch.setenv("PLAYGROUND_ENCRYPTION_KEYS", f"{new},{old}")
+    out = StringIO()
+    call_command("rotate_encryption_keys", stdout=out)
+    assert "Re-encrypted 2 secrets" in out.getvalue()
+
+    monkeypatch.setenv("PLAYGROUND_ENCRYPTION_KEYS", new)  # the old key is gone now
+    assert ApiKey.objects.get(pk=key.pk).secret() == PLAIN
+    assert ProviderHeader.objects.get(pk=header.pk).plain_value() == "proj-secret-42"
+
+
+def test_rotation_with_the_key_file(db):
+    provider = ProviderFactory()
+    key = ApiKey(provider=provider)
+    key.set_secret(PLAIN)
+    key.save()
+    before = crypto.configured_keys()
+    call_command("rotate_encryption_keys", "--drop-old", stdout=StringIO())
+    after = crypto.configured_keys()
+    assert len(after) == 1 and after[0] not in before
+    assert ApiKey.objects.get(pk=key.pk).secret() == PLAIN
+    assert stat.S_IMODE(os.stat(crypto.keys_file()).st_mode) == 0o600
