@@ -1,0 +1,163 @@
+"""The generated form: only set fields are sent, with JSON types, and errors sit beside their fields."""
+
+from __future__ import annotations
+
+import pytest
+
+from playground.schema.forms import parameter_form
+from playground.schema.specs import endpoints_of
+from tests.schema.documents import invented_document, single_field_document
+
+
+@pytest.fixture
+def chat():
+    return endpoints_of(invented_document())["chat"]
+
+
+def submit(endpoint, **values):
+    form = parameter_form(endpoint, {f"p-{name}": value for name, value in values.items()})
+    form.is_valid()
+    return form
+
+
+def test_an_empty_form_is_valid_and_sends_nothing(chat):
+    form = submit(chat)
+    assert form.is_valid(), form.errors
+    assert form.request_fields() == {}
+
+
+def test_empty_controls_and_default_options_are_not_set(chat):
+    form = submit(chat, flux_capacitor="", mood="", verbose="", stop="\n \n", plan="  ", nickname="")
+    assert form.is_valid(), form.errors
+    assert form.request_fields() == {}
+
+
+def test_set_fields_are_sent_with_their_json_types(chat):
+    form = submit(
+        chat,
+        flux_capacitor="3",
+        balance="0.5",
+        spark="1e-3",
+        verbose="true",
+        mood="bold",
+        stop="END\nHuman:",
+        plan='{"steps": ["warm up", "go"]}',
+        nickname="Ada",
+    )
+    assert form.is_valid(), form.errors
+    fields = form.request_fields()
+    assert fields == {
+        "stop": ["END", "Human:"],
+        "flux_capacitor": 3,
+        "mood": "bold",
+        "plan": {"steps": ["warm up", "go"]},
+        "balance": 0.5,
+        "spark": 0.001,
+        "verbose": True,
+        "nickname": "Ada",
+    }
+    assert type(fields["flux_capacitor"]) is int
+    assert type(fields["balance"]) is float
+
+
+def test_false_is_a_value_not_an_absence(chat):
+    assert submit(chat, verbose="false").request_fields() == {"verbose": False}
+
+
+def test_a_whole_number_written_with_a_point_is_an_integer(chat):
+    assert submit(chat, flux_capacitor="4.0").request_fields() == {"flux_capacitor": 4}
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"flux_capacitor": "8"}, "flux_capacitor", "flux_capacitor must be ≤ 7"),
+        ({"flux_capacitor": "0"}, "flux_capacitor", "flux_capacitor must be ≥ 1"),
+        ({"flux_capacitor": "2.5"}, "flux_capacitor", "flux_capacitor must be an integer"),
+        ({"flux_capacitor": "three"}, "flux_capacitor", "flux_capacitor must be an integer"),
+        ({"spark": "0"}, "spark", "spark must be > 0"),
+        ({"balance": "1_0"}, "balance", "balance must be a number"),
+        ({"balance": "nan"}, "balance", "balance must be a number"),
+        ({"mood": "loud"}, "mood", "mood must be one of: calm, bold"),
+        ({"verbose": "yes"}, "verbose", "verbose must be true or false"),
+        ({"stop": "a\nb\nc\nd\ne"}, "stop", "stop may have at most 4 items"),
+        ({"plan": '{"steps": ["a"],}'}, "plan", "plan is not valid JSON: Expecting property name enclosed in double"),
+        ({"plan": '{\n  "steps": [\n    "a"\n  ]\n  "budget": 1\n}'}, "plan", "at line 5, column 3"),
+        ({"plan": '{"budget": NaN}'}, "plan", "plan is not valid JSON: NaN is not a JSON number"),
+        ({"plan": "{}"}, "plan", "plan.steps is required"),
+        ({"plan": '{"steps": ["a"], "budget": -5}'}, "plan", "plan.budget must be ≥ 0"),
+        ({"nickname": "much too long"}, "nickname", "nickname may be at most 8 characters long"),
+    ],
+)
+def test_errors_sit_beside_their_field_in_api_terms(chat, values, field, message):
+    form = submit(chat, **values)
+    assert not form.is_valid()
+    assert list(form.errors) == [field]
+    assert message in form.errors[field][0]
+
+
+def test_a_bad_field_does_not_stop_the_others_being_checked(chat):
+    form = submit(chat, flux_capacitor="9", plan="{}", spark="-1")
+    assert not form.is_valid()
+    assert form.errors == {
+        "flux_capacitor": ["flux_capacitor must be ≤ 7"],
+        "spark": ["spark must be > 0"],
+        "plan": ["plan.steps is required"],
+    }
+
+
+def test_a_json_editor_can_send_null_on_purpose():
+    chat = endpoints_of(single_field_document("3.1.0", {"type": ["object", "null"]}))["chat"]
+    assert submit(chat, knob="null").request_fields() == {"knob": None}
+
+
+def test_a_stop_line_written_as_a_json_string_is_decoded(chat):
+    assert submit(chat, stop='"\\n"\n"  "\nplain').request_fields() == {"stop": ["\n", "  ", "plain"]}
+
+
+def test_a_required_parameter_starts_at_its_default_and_cannot_be_cleared():
+    document = single_field_document("3.1.0", {"type": "integer", "minimum": 1, "maximum": 4, "default": 1})
+    document["components"]["schemas"]["Request"]["required"] = ["knob"]
+    chat = endpoints_of(document)["chat"]
+    assert parameter_form(chat)["knob"].value() == "1"
+    form = submit(chat, knob="")
+    assert form.errors == {"knob": ["knob is required"]}
+
+
+def test_saved_parameters_come_back_as_the_same_request(chat):
+    saved = {
+        "flux_capacitor": 5,
+        "balance": -0.25,
+        "verbose": False,
+        "mood": "calm",
+        "stop": ["END", "\n", '"quoted"', "  "],
+        "plan": {"steps": ["a", "b"], "budget": 2.5},
+        "nickname": "Ada",
+    }
+    shown = parameter_form(chat, initial=saved)
+    data = {f"p-{name}": shown[name].value() for name in saved}
+    again = parameter_form(chat, data)
+    assert again.is_valid(), again.errors
+    assert again.request_fields() == saved
+
+
+def test_a_saved_value_the_form_cannot_show_is_dropped(chat):
+    shown = parameter_form(chat, initial={"mood": "furious", "flux_capacitor": "lots", "unknown": 1})
+    assert shown["mood"].value() == ""
+    assert shown["flux_capacitor"].value() == ""
+
+
+def test_another_prefix_names_the_inputs_apart(chat):
+    form = parameter_form(chat, {"left-flux_capacitor": "2"}, prefix="left")
+    assert form.is_valid()
+    assert form.request_fields() == {"flux_capacitor": 2}
+
+
+def test_rules_about_the_whole_body_are_left_to_the_page():
+    document = single_field_document("3.1.0", {"type": "integer"})
+    request = document["components"]["schemas"]["Request"]
+    request["properties"].update({"messages": {"type": "array"}, "prompt": {"type": "string"}})
+    request["anyOf"] = [{"required": ["messages"]}, {"required": ["prompt"]}]
+    form = submit(endpoints_of(document)["chat"], knob="2")
+    assert form.is_valid(), form.errors
+    assert form.request_fields() == {"knob": 2}
