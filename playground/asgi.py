@@ -17,10 +17,12 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from playground.demo.app import DEMO_PREFIX  # noqa: E402
 from playground.demo.app import application as demo_app  # noqa: E402
 from playground.routing import websocket_urlpatterns  # noqa: E402
+from playground.upstream.client import remember_server_loop  # noqa: E402
 
 
 async def http_app(scope, receive, send):
     """The built-in demo upstream answers under /demo/v1/; everything else is Django."""
+    remember_server_loop()
     if scope["path"] == DEMO_PREFIX or scope["path"].startswith(DEMO_PREFIX + "/"):
         await demo_app(scope, receive, send)
     else:

@@ -7,7 +7,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from tests.factories import UsageRecordFactory
+from playground.providers.models import ProviderHeader
+from tests.factories import ApiKeyFactory, UsageRecordFactory
 
 PLAYGROUND_MODELS = [model for model in apps.get_models() if model.__module__.startswith("playground.")]
 
@@ -16,6 +17,8 @@ PLAYGROUND_MODELS = [model for model in apps.get_models() if model.__module__.st
 def test_every_model_has_an_admin_page_for_staff(client, django_user_model, team_with_roles, model):
     client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "x-long-password-1"))
     UsageRecordFactory(team=team_with_roles.team)
+    key = ApiKeyFactory(provider__team=team_with_roles.team)
+    ProviderHeader.objects.create(provider=key.provider, name="X-PROJECT-ID", value="p1")
     assert model in admin.site._registry
     opts = model._meta
     response = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
@@ -23,6 +26,8 @@ def test_every_model_has_an_admin_page_for_staff(client, django_user_model, team
     obj = model._default_manager.first()
     change = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
     assert change.status_code == 200
+    if model.__name__ == "ApiKey":
+        assert key.secret() not in change.content.decode()
 
 
 def test_non_staff_cannot_open_the_admin(client, team_with_roles):

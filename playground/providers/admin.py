@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from playground.providers.models import ApiKey, Provider, ProviderHeader
 
@@ -19,6 +20,7 @@ class ProviderAdmin(admin.ModelAdmin):
     search_fields = ("name", "base_url", "team__name")
     raw_id_fields = ("team", "created_by")
     exclude = ("uploaded_schema", "fetched_schema")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [ProviderHeaderInline]
 
 

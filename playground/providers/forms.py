@@ -9,6 +9,9 @@ from playground.providers.profiles import profile_choices
 
 
 class ProviderForm(forms.ModelForm):
+    base_url = forms.URLField(
+        label="Base URL", max_length=500, assume_scheme="https", help_text="For example https://api.openai.com/v1"
+    )
     profile = forms.ChoiceField(
         label="Profile", help_text="The built-in API description used until the provider's own schema is loaded."
     )

@@ -7,7 +7,6 @@ import os
 from typing import Any
 from urllib.parse import urlsplit
 
-from asgiref.sync import async_to_sync
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,6 +16,7 @@ from playground.providers.keys import NoKey, target_for
 from playground.providers.models import ApiKey, Provider
 from playground.upstream import errors
 from playground.upstream.safety import check_url
+from playground.upstream.sync import call_sync
 
 
 def check_base_url(base_url: str, *, allow_local: bool) -> None:
@@ -52,7 +52,7 @@ def headers_replace(*, provider: Provider, headers: list[dict[str, Any]]) -> Non
     existing = {header.name.lower(): header for header in provider.extra_headers.all()}
     keep = set()
     for item in headers:
-        name = item["name"].strip()
+        name = (item.get("name") or "").strip()
         if not name:
             continue
         header = existing.get(name.lower()) or provider.extra_headers.model(provider=provider, name=name)
@@ -91,7 +91,7 @@ def api_key_test(*, key: ApiKey, user) -> tuple[bool, str]:
     provider = key.provider
     try:
         target, context = target_for(user, provider, key=key)
-        found = async_to_sync(upstream.models)(target, context=context)
+        found = call_sync(upstream.models, target, context=context)
     except (errors.UpstreamError, NoKey) as error:
         return False, str(error)
     models_store(provider=provider, found=[model.id for model in found])
@@ -106,7 +106,7 @@ def models_store(*, provider: Provider, found: list[str]) -> None:
 
 def models_refresh(*, provider: Provider, user) -> list[str]:
     target, context = target_for(user, provider)
-    found = async_to_sync(upstream.models)(target, context=context)
+    found = call_sync(upstream.models, target, context=context)
     models_store(provider=provider, found=[model.id for model in found])
     return provider.models_cache
 
@@ -133,14 +133,14 @@ def schema_refresh(*, provider: Provider, user) -> Provider:
 
     target, context = target_for(user, provider)
     try:
-        document = async_to_sync(upstream.openapi)(target, context=context)
+        document = call_sync(upstream.openapi, target, context=context)
     except errors.BadRequest as error:
         # vLLM and other servers publish it at the root, beside /v1.
         root = _origin(provider.base_url)
         if error.status != 404 or root == provider.base_url.rstrip("/"):
             raise
         target = dataclasses.replace(target, base_url=root)
-        document = async_to_sync(upstream.openapi)(target, context=context)
+        document = call_sync(upstream.openapi, target, context=context)
     if not endpoints_of(document):
         raise ValidationError("The provider's /openapi.json has no chat, completions, images or embeddings operation.")
     provider.fetched_schema, provider.fetched_at = document, timezone.now()

@@ -11,6 +11,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -68,7 +69,9 @@ def provider_list(request: HttpRequest, team_id: int) -> HttpResponse:
 def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
     provider = provider_for(request.user, provider_id)
     is_admin = provider.member_role.at_least(Role.ADMIN)
-    keys = provider.api_keys.all() if is_admin else provider.api_keys.filter(owner__in=[None, request.user.pk])
+    keys = provider.api_keys.all()
+    if not is_admin:
+        keys = keys.filter(Q(owner__isnull=True) | Q(owner=request.user))
     from playground.schema.specs import endpoints_of
 
     context = {
@@ -96,7 +99,8 @@ def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
     headers = HeaderFormSet(request.POST or None, prefix="headers", initial=initial)
     if request.method == "POST" and form.is_valid() and headers.is_valid():
         try:
-            services.provider_save(provider=form.save(commit=False), by_user=request.user, headers=headers.cleaned_data)
+            rows = [f.cleaned_data if f.has_changed() else f.initial for f in headers]  # unchanged rows keep theirs
+            services.provider_save(provider=form.save(commit=False), by_user=request.user, headers=rows)
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -16,6 +16,7 @@ import base64
 import logging
 import random
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -80,10 +81,25 @@ def http_client(*, allow_local: bool) -> httpx.AsyncClient:
     return client
 
 
-async def close_clients() -> None:
-    for _loop, client in list(_clients.values()):
-        await client.aclose()
-    _clients.clear()
+async def close_clients(loop: asyncio.AbstractEventLoop | None = None) -> None:
+    """Close the shared clients (only those made on `loop`, when given)."""
+    for allow_local, (client_loop, client) in list(_clients.items()):
+        if loop is None or client_loop is loop:
+            await client.aclose()
+            del _clients[allow_local]
+
+
+# Event loops that live as long as the process (the ASGI server's); clients made on other
+# loops are closed when the call that made them ends (see playground.upstream.sync).
+_server_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+
+def remember_server_loop() -> None:
+    _server_loops.add(asyncio.get_running_loop())
+
+
+def is_server_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    return loop in _server_loops
 
 
 # --- One call ------------------------------------------------------------------------------
