@@ -1,4 +1,4 @@
-"""Our upstream client vs a bare httpx byte loop, reading the same fast demo stream.
+"""Our upstream client vs a bare httpx byte loop, reading the same unpaced demo stream.
 
 The demo upstream runs as its own process (`manage.py demo_upstream`), so the figures are
 for real sockets. Runs alternate between the two readers so that both see the same server.
@@ -7,6 +7,7 @@ for real sockets. Runs alternate between the two readers so that both see the sa
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import statistics
@@ -23,11 +24,8 @@ from playground.upstream.events import TextDelta
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 7
 STREAMS_PER_ROUND = 20
-BODY = {
-    "model": "demo-fast",
-    "messages": [{"role": "user", "content": "Please answer with code, a table and a list, and make it long."}],
-    "max_tokens": 100_000,
-}
+# demo-long at DEMO_PACE_MS=0: over 3,000 tokens with no pacing, i.e. as fast as the demo can send.
+BODY = {"model": "demo-long", "messages": [{"role": "user", "content": "Tell me everything."}]}
 
 
 def free_port() -> int:
@@ -38,7 +36,7 @@ def free_port() -> int:
 
 def start_demo() -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DEMO_PACE_MS": "0"}
     process = subprocess.Popen(
         [sys.executable, "manage.py", "demo_upstream", "--port", str(port)],
         cwd=ROOT,
@@ -72,17 +70,18 @@ async def ours(target: Target) -> int:
     async with stream_chat(target, BODY, context=CallContext(record=False)) as events:
         async for event in events:
             if isinstance(event, TextDelta):
-                count += 1
+                count += len(event.text)
     return count
 
 
 async def measure(url: str) -> dict[str, float]:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     target = Target(base_url=url, api_key="bench", allow_local=True)
     bare_times, our_times = [], []
-    events = size = 0
+    size = 0
     async with httpx.AsyncClient(timeout=60) as client:
         await bare(client, url)  # warm up both paths and the server
-        await ours(target)
+        expected_chars = await ours(target)
         for _ in range(ROUNDS):
             started = time.perf_counter()
             for _ in range(STREAMS_PER_ROUND):
@@ -90,12 +89,13 @@ async def measure(url: str) -> dict[str, float]:
             bare_times.append(time.perf_counter() - started)
             started = time.perf_counter()
             for _ in range(STREAMS_PER_ROUND):
-                events = await ours(target)
+                chars = await ours(target)
+                assert chars == expected_chars, "our client must read the whole stream every time"
             our_times.append(time.perf_counter() - started)
     bare_s, ours_s = statistics.median(bare_times), statistics.median(our_times)
     return {
         "client_overhead_ratio": round(ours_s / bare_s, 3),
-        "client_events_per_s": round(events * STREAMS_PER_ROUND / ours_s),
+        "client_mb_per_s": round(size * STREAMS_PER_ROUND / ours_s / 1e6, 2),
         "bare_httpx_mb_per_s": round(size * STREAMS_PER_ROUND / bare_s / 1e6, 2),
     }
 

@@ -30,7 +30,7 @@ BENCHMARKS = [
         "bench.client_overhead",
         {
             "client_overhead_ratio": (1.15, "max", "×", "our client vs bare httpx aiter_bytes, fast demo stream"),
-            "client_events_per_s": (None, None, "events/s", "our client reading the fast demo stream"),
+            "client_mb_per_s": (None, None, "MB/s", "our client reading the same stream (SSE bytes)"),
             "bare_httpx_mb_per_s": (None, None, "MB/s", "baseline: bare httpx reading the same stream"),
         },
     ),

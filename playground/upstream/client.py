@@ -361,6 +361,20 @@ def _chunk_events(payload: Any, text_key: str) -> list[StreamEvent]:
         message = errors.upstream_message_of(payload) or "unknown error"
         raise errors.StreamError(f"The provider reported an error mid-answer: {message}", upstream_message=message)
     choices = payload.get("choices")
+    if text_key == "delta" and choices and len(choices) == 1 and payload.get("usage") is None:
+        # The common case, one token of text, without the general path's checks.
+        choice = choices[0]
+        delta = choice.get("delta")
+        if (
+            delta
+            and len(delta) <= 2
+            and type(delta.get("content")) is str
+            and delta["content"]
+            and not choice.get("finish_reason")
+            and not choice.get("logprobs")
+            and (len(delta) == 1 or "role" in delta)
+        ):
+            return [TextDelta(delta["content"], delta.get("role") or "assistant", choice.get("index", 0))]
     kind = str(payload.get("object") or "")
     if choices is None:
         if "references" in kind or "chunks" in payload:
@@ -446,24 +460,51 @@ async def _stream_events(call: _Call, response: httpx.Response, text_key: str) -
                     f"The connection to the provider broke mid-answer ({_describe(exc)}); the text so far is kept."
                 ) from None
             phase = "idle"
-            for sse in parser.feed(chunk):
-                done = False
-                for event in _sse_events(sse, text_key):
-                    if event is None:
-                        done = True
-                        break
-                    _note(call, event)
-                    yield event
-                if done:
-                    return
-        for sse in parser.close():
-            for event in _sse_events(sse, text_key):
-                if event is None:
-                    return
+            events, done, error = _read_events(parser.feed(chunk), text_key)
+            for event in events:
                 _note(call, event)
                 yield event
+            if error is not None:
+                raise error
+            if done:
+                return
+        events, _done, error = _read_events(parser.close(), text_key)
+        for event in events:
+            _note(call, event)
+            yield event
+        if error is not None:
+            raise error
     finally:
         await response.aclose()
+
+
+def _read_events(sses, text_key: str) -> tuple[list[StreamEvent], bool, errors.UpstreamError | None]:
+    """Typed events of the SSE events of one network read, whether [DONE] came, and an error
+    the upstream sent after them (raised once the events before it are delivered).
+
+    Text deltas of the same choice that arrive in one read are joined into one: a fast
+    stream then costs one event per read rather than one per token.
+    """
+    found: list[StreamEvent] = []
+    for sse in sses:
+        try:
+            converted = _sse_events(sse, text_key)
+        except errors.UpstreamError as error:
+            return found, True, error
+        for event in converted:
+            if event is None:
+                return found, True, None
+            if (
+                type(event) is TextDelta
+                and found
+                and type(found[-1]) is TextDelta
+                and found[-1].index == event.index
+                and found[-1].role == event.role
+            ):
+                found[-1].text += event.text
+            else:
+                found.append(event)
+    return found, False, None
 
 
 def _sse_events(sse, text_key: str) -> list[StreamEvent | None]:

@@ -68,15 +68,23 @@ class SSEParser:
                 self._pending_cr = True
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         buffer = self._buffer + chunk if self._buffer else chunk
-        lines = buffer.split(b"\n")
-        self._buffer = lines.pop()
-        yield from self._lines(lines)
+        # Split into events at blank lines. The usual event, a single "data: ..." line, is
+        # read without going through the general line-by-line path.
+        blocks = buffer.split(b"\n\n")
+        self._buffer = blocks.pop()
+        for block in blocks:
+            if block[:6] == b"data: " and not self._data and b"\n" not in block:
+                yield SSEEvent(self._event or "message", block[6:], self._last_id, self._retry)
+                self._event = ""
+                self._retry = None
+            else:
+                yield from self._lines([*block.split(b"\n"), b""])
 
     def close(self) -> Iterator[SSEEvent]:
         """End of the body: a last line without its newline still counts, and an event
         whose closing blank line never came is still delivered (the specification would
         drop it, but it holds text the upstream sent, often an error)."""
-        lines, self._buffer = [self._buffer, b""], b""
+        lines, self._buffer = [*self._buffer.split(b"\n"), b""], b""
         yield from self._lines(lines)
 
     def _lines(self, lines: list[bytes]) -> Iterator[SSEEvent]:

@@ -11,26 +11,12 @@ from django.template.loader import render_to_string
 from playground.schema.forms import parameter_form
 from playground.schema.specs import endpoints_of
 from tests.schema.documents import invented_document
-from tests.services import CHROMIUM, require
-
-pytestmark = pytest.mark.browser
 
 SCRIPT = Path(settings.BASE_DIR) / "static" / "js" / "params.js"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    require("chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(browser):
+def page(browser):  # the shared Chromium of tests/browser/conftest.py; no server needed
     form = parameter_form(endpoints_of(invented_document())["chat"], initial={"mood": "bold"})
     html = render_to_string("schema/_parameter_form.html", {"form": form})
     page = browser.new_page()
