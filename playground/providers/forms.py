@@ -30,6 +30,7 @@ class ProviderForm(forms.ModelForm):
             "total_timeout",
         ]
         labels = {
+            "name": "Provider name",
             "base_url": "Base URL",
             "allow_local": "May reach the local network",
             "connect_timeout": "Connect timeout (s)",
@@ -59,6 +60,14 @@ class HeaderForm(forms.Form):
         help_text="For a secret header that is already set, leave empty to keep it.",
     )
     secret = forms.BooleanField(label="Secret (stored encrypted, never shown again)", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each row's controls get their own names for screen readers: "Header 2 value".
+        number = int(self.prefix.rsplit("-", 1)[-1]) + 1 if self.prefix and self.prefix[-1].isdigit() else 1
+        self.fields["name"].label = f"Header {number} name"
+        self.fields["value"].label = f"Header {number} value"
+        self.fields["secret"].label = f"Header {number} is secret (stored encrypted, never shown again)"
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

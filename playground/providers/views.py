@@ -235,7 +235,15 @@ def parameters(request: HttpRequest, provider_id: int, endpoint: str) -> HttpRes
         raise Http404
     form = parameter_form(schema, request.POST or None)
     model = (request.POST.get("model") or provider.default_model or "").strip()
-    context = {"provider": provider, "endpoint": schema, "form": form, "model": model}
+    from playground.schema.roles import history_policy
+
+    context = {
+        "provider": provider,
+        "endpoint": schema,
+        "form": form,
+        "model": model,
+        "history_policy": history_policy(schema.message_roles),
+    }
     if request.method == "POST" and form.is_valid():
         body = {"model": model, **form.request_fields()} if model else form.request_fields()
         url = provider.base_url.rstrip("/") + "/" + schema.path.lstrip("/")

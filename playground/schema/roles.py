@@ -46,3 +46,20 @@ def _from_discriminator(items: dict[str, Any]) -> tuple[str, ...] | None:
         if isinstance(mapping, dict) and mapping:
             return tuple(str(role) for role in mapping)
     return None
+
+
+def history_policy(roles: tuple[str, ...] | None) -> str | None:
+    """What a chat page must tell the person when the API cannot take the conversation as-is.
+
+    An API without the assistant role cannot be sent earlier answers, so only the system
+    text (where allowed) and the latest user message go out; None when history can be sent.
+    """
+    if roles is None or "assistant" in roles:
+        return None
+    kept = " and ".join(
+        part for part in ("the system prompt" if "system" in roles else "", "your latest message") if part
+    )
+    return (
+        f"This API accepts only the roles {', '.join(roles)} — no assistant messages — so earlier answers cannot "
+        f"be sent back to it. Each message is sent on its own: {kept}, without the conversation before it."
+    )

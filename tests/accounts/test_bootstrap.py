@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from playground.accounts.models import Membership, Project, Role, Team
+from playground.providers.models import Provider
 
 
 def bootstrap() -> str:
@@ -27,6 +28,10 @@ def test_first_run_creates_an_admin_with_a_one_time_password(db):
     team = Team.objects.get(name="Demo team")
     assert Membership.objects.get(team=team, user=admin).role == Role.OWNER
     assert admin.current_project == Project.objects.get(team=team, name="Demo project")
+    demo = Provider.objects.get(team=team, name="Demo")
+    assert demo.profile == "demo" and demo.allow_local and demo.base_url.endswith("/demo/v1")
+    [key] = demo.api_keys.all()
+    assert key.shared and key.is_active
 
 
 def test_later_runs_create_nothing(db):
@@ -38,6 +43,7 @@ def test_later_runs_create_nothing(db):
     assert get_user_model().objects.count() == 1
     assert Team.objects.count() == 1
     assert Project.objects.count() == 1
+    assert Provider.objects.count() == 1
 
 
 def test_each_installation_gets_its_own_password(db):

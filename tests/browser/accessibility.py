@@ -5,15 +5,20 @@ from __future__ import annotations
 # Every control that can take focus, numbered, with roughly the accessible name Chromium
 # would announce: aria-label/aria-labelledby, <label> elements, or the text of a button/link.
 CONTROLS_JS = """
-() => [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, [tabindex]')]
+() => [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]')]
   .filter(el => el.tabIndex >= 0 && !el.disabled && el.getClientRects().length > 0)
+  .filter(el => {
+    // Controls inside a closed <details> are reached by opening it from its summary.
+    const closed = el.closest('details:not([open])');
+    return !closed || (el.tagName === 'SUMMARY' && el.parentElement === closed);
+  })
   .map((el, index) => {
     el.dataset.a11yIndex = index;
     const labelledBy = el.getAttribute('aria-labelledby');
     const name = (el.getAttribute('aria-label')
       || (labelledBy && labelledBy.split(' ').map(id => document.getElementById(id)?.textContent || '').join(' '))
       || (el.labels && [...el.labels].map(label => label.textContent).join(' '))
-      || (['A', 'BUTTON'].includes(el.tagName) ? el.textContent : '')
+      || (['A', 'BUTTON', 'SUMMARY'].includes(el.tagName) ? el.textContent : '')
       || el.getAttribute('title') || '').trim();
     return {index, tag: el.tagName.toLowerCase(), name};
   })
