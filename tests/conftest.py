@@ -6,6 +6,8 @@ import inspect
 from dataclasses import dataclass
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
 
 from playground import upstream
 from playground.accounts.models import Role
@@ -31,9 +33,12 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture
 async def close_upstream_clients():
-    """Each async test has its own event loop: close the upstream clients made on it."""
+    """Each async test has its own event loop: close the upstream clients made on it, and
+    the database connection of the thread that ran its sync_to_async work (usage records),
+    which PostgreSQL would otherwise count as a session still using the test database."""
     yield
     await upstream.close_clients()
+    await sync_to_async(connections.close_all, thread_sensitive=True)()
 
 
 @dataclass
