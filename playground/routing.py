@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from playground.chat.routing import websocket_urlpatterns as chat_routes
+
+websocket_urlpatterns: list = [*chat_routes]

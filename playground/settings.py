@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "playground.accounts",
     "playground.usage",
     "playground.providers",
+    "playground.chat",
     "playground.demo",
 ]
 

@@ -53,3 +53,15 @@ def test_each_installation_gets_its_own_password(db):
     second = re.search(r"password: (\S+)", bootstrap()).group(1)
     assert first != second
     assert len(second) >= 16
+
+
+def test_answers_left_streaming_by_a_stopped_server_become_interrupted_with_their_text(db):
+    from playground.chat.models import Conversation, Message
+    from tests.factories import ProjectFactory
+
+    conversation = Conversation.objects.create(project=ProjectFactory())
+    left = Message.objects.create(conversation=conversation, role="assistant", status="streaming", content="Half an")
+    output = bootstrap()
+    left.refresh_from_db()
+    assert left.status == "interrupted" and left.content == "Half an"
+    assert "1 answer(s) left streaming" in output

@@ -1,7 +1,8 @@
 """First-run set-up: an admin with a one-time password, a demo team and project, and a Demo provider.
 
 Idempotent: once an administrator exists it creates nothing, so `make run` can call it
-every time.
+every time. It runs before the server starts, so it also marks answers that a stopped server
+left "streaming" as interrupted (their text is kept).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from playground.accounts import services
+from playground.chat.services import interrupted_mark_all
 from playground.providers.services import demo_provider_create
 
 
@@ -23,6 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="admin")
 
     def handle(self, *args, username: str, **options):
+        interrupted = interrupted_mark_all()
+        if interrupted:
+            self.stdout.write(
+                f"Bootstrap: {interrupted} answer(s) left streaming by a stopped server marked interrupted."
+            )
         User = get_user_model()
         if User.objects.filter(is_superuser=True).exists():
             self.stdout.write("Bootstrap: an administrator exists already; nothing to create.")

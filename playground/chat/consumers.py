@@ -1,0 +1,182 @@
+"""ChatConsumer: one websocket per open conversation page.
+
+Checks membership on connect and on every action (viewers watch, members send), relays live
+events from this process (hub) and from others (channel layer), and turns frames into
+service calls. It never runs a generation itself: generation.py does, in its own task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+
+from playground.accounts.models import Role
+from playground.accounts.scoping import scoped_get
+from playground.chat import generation, hub, services
+from playground.chat.models import Conversation, Message, Status
+from playground.providers.keys import NoKey
+
+MAX_FRAME_BYTES = 256 * 1024
+BURST = 10  # frames a user may send at once…
+PER_SECOND = 2.0  # …refilled at this rate
+_buckets: dict[int, tuple[float, float]] = {}
+
+
+def _allowed(user_id: int) -> bool:
+    """Token bucket per user, shared by all of the user's sockets in this process."""
+    now = time.monotonic()
+    tokens, at = _buckets.get(user_id, (BURST, now))
+    tokens = min(BURST, tokens + (now - at) * PER_SECOND)
+    if tokens < 1:
+        _buckets[user_id] = (tokens, now)
+        return False
+    _buckets[user_id] = (tokens - 1, now)
+    return True
+
+
+@database_sync_to_async
+def _conversation_for(user, conversation_id: int, role: Role) -> Conversation:
+    queryset = Conversation.objects.select_related("project", "provider")
+    return scoped_get(user, queryset, role=role, team_field="project__team", pk=conversation_id)
+
+
+@database_sync_to_async
+def _streaming_ids(conversation_id: int) -> list[int]:
+    return list(
+        Message.objects.filter(conversation_id=conversation_id, status=Status.STREAMING).values_list("pk", flat=True)
+    )
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        self.conversation_id = int(self.scope["url_route"]["kwargs"]["conversation_id"])
+        self.user = self.scope.get("user")
+        try:
+            await _conversation_for(self.user, self.conversation_id, Role.VIEWER)
+        except (Http404, PermissionDenied):
+            await self.close(code=4404)
+            return
+        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.writer = asyncio.get_running_loop().create_task(self._write())
+        hub.subscribe(self.conversation_id, self.outbox.put_nowait)
+        self.group = generation.group_name(self.conversation_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self._send_snapshots()
+
+    async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "outbox"):
+            return
+        hub.unsubscribe(self.conversation_id, self.outbox.put_nowait)
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        self.writer.cancel()
+
+    async def _write(self) -> None:
+        while True:
+            event = await self.outbox.get()
+            await self.send_json(event)
+
+    async def _send_snapshots(self) -> None:
+        """Catch a socket up on answers still streaming: here directly, elsewhere by asking."""
+        remote = False
+        for message_id in await _streaming_ids(self.conversation_id):
+            found = generation.snapshot(message_id)
+            if found is not None:
+                self.outbox.put_nowait(found)
+            else:
+                remote = True
+        if remote:
+            await self.channel_layer.group_send(self.group, {"type": "chat.sync", "reply_to": self.channel_name})
+
+    async def error(self, text: str) -> None:
+        self.outbox.put_nowait({"type": "error", "error": text})
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
+        raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", errors="replace")
+        if len(raw.encode()) > MAX_FRAME_BYTES:
+            await self.error(f"That message is too large (more than {MAX_FRAME_BYTES // 1024} KB).")
+            return
+        if not _allowed(self.user.pk):
+            await self.error("Too many messages at once; wait a moment and try again.")
+            return
+        try:
+            content = json.loads(raw)
+        except ValueError:
+            await self.error("The frame was not valid JSON.")
+            return
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.error('Each frame needs a "type".')
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: dict[str, Any], **kwargs) -> None:
+        action = content["type"]
+        handler = {"send": self.do_send, "stop": self.do_stop, "regenerate": self.do_regenerate}.get(action)
+        if handler is None:
+            await self.error(f"Unknown frame type “{action}”.")
+            return
+        try:
+            conversation = await _conversation_for(self.user, self.conversation_id, Role.MEMBER)
+        except Http404:
+            await self.close(code=4404)
+            return
+        except PermissionDenied:
+            await self.error("Viewers can watch this conversation but not send or stop.")
+            return
+        try:
+            await handler(conversation, content)
+        except (ValidationError, NoKey) as error:
+            await self.error(" ".join(getattr(error, "messages", [str(error)])))
+        except (Message.DoesNotExist, ValueError, TypeError):
+            await self.error("That message is not part of this conversation.")
+
+    async def do_send(self, conversation: Conversation, content: dict[str, Any]) -> None:
+        text = content.get("text")
+        if not isinstance(text, str):
+            raise ValidationError("Write a message first.")
+        parent = content.get("parent")
+        answer, request, call = await database_sync_to_async(services.message_send)(
+            conversation=conversation, user=self.user, text=text, parent_id=int(parent) if parent else None
+        )
+        self._started(answer)
+        generation.start(answer.pk, conversation.pk, request, call)
+
+    async def do_regenerate(self, conversation: Conversation, content: dict[str, Any]) -> None:
+        answer, request, call = await database_sync_to_async(services.message_regenerate)(
+            conversation=conversation, user=self.user, message_id=int(content.get("message"))
+        )
+        self._started(answer)
+        generation.start(answer.pk, conversation.pk, request, call)
+
+    def _started(self, answer: Message) -> None:
+        event = {"type": "started", "message": answer.pk, "parent": answer.parent_id}
+        hub.publish(self.conversation_id, event)
+
+    async def do_stop(self, conversation: Conversation, content: dict[str, Any]) -> None:
+        await generation.cancel(int(content.get("message")), conversation.pk)
+
+    # Channel-layer events, from other processes.
+
+    async def chat_relay(self, event: dict[str, Any]) -> None:
+        if event["origin"] != generation.PROCESS:
+            for item in event["events"]:
+                self.outbox.put_nowait(item)
+
+    async def chat_stop(self, event: dict[str, Any]) -> None:
+        generation.cancel_local(event["message"])
+
+    async def chat_sync(self, event: dict[str, Any]) -> None:
+        for live in list(generation.LIVE.values()):
+            if live.conversation_id == self.conversation_id:
+                found = generation.snapshot(live.message_id)
+                await self.channel_layer.send(event["reply_to"], {"type": "chat.snapshot", "event": found})
+
+    async def chat_snapshot(self, event: dict[str, Any]) -> None:
+        self.outbox.put_nowait(event["event"])

@@ -1,0 +1,211 @@
+"""The generation task: streams one answer from the upstream, independent of any socket.
+
+It coalesces tokens into deltas about every 40 ms, numbers them (`seq`), publishes them to
+this process's sockets (hub) and, in batches, to other processes (channel layer group), and
+saves the text at least once a second and at the end. Stop cancels the task; whatever
+arrived is kept. Closing a tab does not stop it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.db import close_old_connections
+
+from playground import upstream
+from playground.chat import hub
+from playground.chat.models import Message, Status
+from playground.upstream import errors
+from playground.upstream.events import (
+    Finish,
+    References,
+    Retrying,
+    TextDelta,
+    ToolCallAccumulator,
+    ToolCallDelta,
+    Usage,
+)
+
+logger = logging.getLogger(__name__)
+
+COALESCE_S = 0.04
+CHECKPOINT_S = 1.0
+RELAY_S = 0.25
+PROCESS = f"{os.uname().nodename}:{os.getpid()}"
+
+
+def group_name(conversation_id: int) -> str:
+    return f"chat-{conversation_id}"
+
+
+@dataclass
+class Live:
+    """A generation running in this process."""
+
+    message_id: int
+    conversation_id: int
+    text: str = ""
+    seq: int = 0
+    task: asyncio.Task | None = None
+    pending: list[str] = field(default_factory=list)
+    relay: list[dict[str, Any]] = field(default_factory=list)
+
+
+LIVE: dict[int, Live] = {}
+
+
+def snapshot(message_id: int) -> dict[str, Any] | None:
+    """The text so far and its seq, for a socket joining mid-stream (None if not live here)."""
+    live = LIVE.get(message_id)
+    if live is None:
+        return None
+    # Text not yet flushed belongs to the next delta, so it is not part of the snapshot.
+    return {"type": "snapshot", "message": message_id, "seq": live.seq, "text": live.text}
+
+
+def start(message_id: int, conversation_id: int, request: dict[str, Any], call: tuple) -> Live:
+    """Start the task for an assistant message that services.message_send created."""
+    live = Live(message_id=message_id, conversation_id=conversation_id)
+    LIVE[message_id] = live
+    live.task = asyncio.get_running_loop().create_task(_run(live, request, call))
+    return live
+
+
+def cancel_local(message_id: int) -> bool:
+    live = LIVE.get(message_id)
+    if live is None or live.task is None or live.task.done():
+        return False
+    live.task.cancel()
+    return True
+
+
+async def cancel(message_id: int, conversation_id: int) -> None:
+    """Stop a generation wherever it runs: here directly, elsewhere through the channel layer."""
+    if not cancel_local(message_id):
+        layer = get_channel_layer()
+        await layer.group_send(group_name(conversation_id), {"type": "chat.stop", "message": message_id})
+
+
+def _flush(live: Live) -> None:
+    if not live.pending:
+        return
+    text = "".join(live.pending)
+    live.pending.clear()
+    live.text += text
+    live.seq += 1
+    event = {"type": "delta", "message": live.message_id, "seq": live.seq, "text": text}
+    hub.publish(live.conversation_id, event)
+    live.relay.append(event)
+
+
+async def _relay(live: Live, *, final: bool = False) -> None:
+    """Send what other processes' sockets have not seen yet, as one channel-layer message."""
+    if not live.relay:
+        return
+    events, live.relay = live.relay, []
+    try:
+        await get_channel_layer().group_send(
+            group_name(live.conversation_id), {"type": "chat.relay", "origin": PROCESS, "events": events}
+        )
+    except Exception:  # a full or unreachable layer must not break the answer itself
+        logger.warning("Could not relay %d events of message %s", len(events), live.message_id, exc_info=True)
+
+
+@sync_to_async
+def _save(message_id: int, **fields: Any) -> None:
+    close_old_connections()
+    Message.objects.filter(pk=message_id).update(**fields)
+
+
+async def _run(live: Live, request: dict[str, Any], call: tuple) -> None:
+    target, context = call
+    loop = asyncio.get_running_loop()
+    last_flush = last_checkpoint = last_relay = loop.time()
+    started = time.monotonic()
+    first_token: float | None = None
+    finish_reason = ""
+    usage: Usage | None = None
+    tools = ToolCallAccumulator()
+    references = None
+    status, error_text = Status.DONE, ""
+    flush_handle: asyncio.TimerHandle | None = None
+
+    def flush_now() -> None:
+        nonlocal last_flush, flush_handle
+        flush_handle = None
+        _flush(live)
+        last_flush = loop.time()
+
+    try:
+        async with upstream.stream_chat(target, request, context=context) as events:
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    if first_token is None:
+                        first_token = time.monotonic()
+                    live.pending.append(event.text)
+                    if loop.time() - last_flush >= COALESCE_S:
+                        if flush_handle:
+                            flush_handle.cancel()
+                        flush_now()
+                    elif flush_handle is None:
+                        flush_handle = loop.call_at(last_flush + COALESCE_S, flush_now)
+                elif isinstance(event, ToolCallDelta):
+                    tools.add(event)
+                elif isinstance(event, Finish):
+                    finish_reason = event.reason
+                elif isinstance(event, Usage):
+                    usage = event
+                elif isinstance(event, References):
+                    references = event.data
+                elif isinstance(event, Retrying):
+                    notice = {"type": "notice", "message": live.message_id, "text": event.message}
+                    hub.publish(live.conversation_id, notice)
+                    live.relay.append(notice)
+                now = loop.time()
+                if now - last_relay >= RELAY_S:
+                    last_relay = now
+                    await _relay(live)
+                if now - last_checkpoint >= CHECKPOINT_S:
+                    last_checkpoint = now
+                    await _save(live.message_id, content=live.text, seq=live.seq)
+    except asyncio.CancelledError:
+        status = Status.STOPPED
+    except errors.UpstreamError as error:
+        status, error_text = Status.ERROR, error.message
+    except Exception:
+        logger.exception("Generation of message %s failed", live.message_id)
+        status, error_text = Status.ERROR, "The answer failed inside Playground; what arrived is kept."
+    finally:
+        if flush_handle:
+            flush_handle.cancel()
+        _flush(live)
+        fields = {
+            "content": live.text,
+            "seq": live.seq,
+            "status": status,
+            "error": error_text,
+            "finish_reason": finish_reason,
+            "ttft_ms": round((first_token - started) * 1000) if first_token else None,
+            "total_ms": round((time.monotonic() - started) * 1000),
+            "tool_calls": [call.__dict__ for call in tools.result()] or None,
+            "references": references,
+        }
+        if usage is not None:
+            fields.update(
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                tokens_estimated=usage.estimated,
+            )
+        await asyncio.shield(_save(live.message_id, **fields))
+        done = {"type": "done", "message": live.message_id, "seq": live.seq, "status": str(status), "error": error_text}
+        hub.publish(live.conversation_id, done)
+        live.relay.append(done)
+        await _relay(live, final=True)
+        LIVE.pop(live.message_id, None)

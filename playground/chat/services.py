@@ -1,0 +1,102 @@
+"""Conversation changes: create, send a message, regenerate; the request an answer is made from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from playground.chat.models import Conversation, Message, Status
+from playground.providers.keys import provider_document, target_for
+from playground.schema.roles import history_policy
+from playground.schema.specs import endpoints_of
+
+MAX_MESSAGE_CHARS = 100_000
+
+
+def conversation_create(*, project, user, provider=None, model: str = "", params: dict | None = None) -> Conversation:
+    return Conversation.objects.create(
+        project=project,
+        provider=provider,
+        model=model or (provider.default_model if provider else ""),
+        params=params or {},
+        created_by=user,
+    )
+
+
+def path_to(message: Message | None) -> list[Message]:
+    """The messages from the root of the tree down to `message`."""
+    path: list[Message] = []
+    while message is not None:
+        path.append(message)
+        message = message.parent
+    return path[::-1]
+
+
+def request_for(conversation: Conversation, history: list[Message]) -> dict[str, Any]:
+    """The chat request body for answering the last message of `history`."""
+    chat = endpoints_of(provider_document(conversation.provider)).get("chat")
+    roles = chat.message_roles if chat else None
+    replayable = history_policy(roles) is None
+    messages: list[dict[str, str]] = []
+    if conversation.system.strip() and (roles is None or "system" in roles):
+        messages.append({"role": "system", "content": conversation.system})
+    turns = history if replayable else history[-1:]
+    messages.extend({"role": m.role, "content": m.content} for m in turns if m.role in ("user", "assistant"))
+    return {"model": conversation.model, "messages": messages, **conversation.params}
+
+
+def message_send(
+    *, conversation: Conversation, user, text: str, parent_id: int | None = None
+) -> tuple[Message, dict, tuple]:
+    """Add the user's message and an empty streaming answer; returns (answer, request, call)."""
+    text = text.strip()
+    if not text:
+        raise ValidationError("Write a message first.")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ValidationError(f"A message may have at most {MAX_MESSAGE_CHARS:,} characters.")
+    if conversation.provider is None or not conversation.model:
+        raise ValidationError("Choose a provider and a model first.")
+    call = target_for(user, conversation.provider, project=conversation.project)
+    with transaction.atomic():
+        parent = conversation.current_leaf if parent_id is None else conversation.messages.get(pk=parent_id)
+        question = Message.objects.create(
+            conversation=conversation, parent=parent, role="user", content=text, created_by=user
+        )
+        if not conversation.title:
+            conversation.title = text.splitlines()[0][:80]
+        answer, request = _answer_to(conversation, question, user)
+    return answer, request, call
+
+
+def message_regenerate(*, conversation: Conversation, user, message_id: int) -> tuple[Message, dict, tuple]:
+    """A new answer beside an earlier one (the earlier one stays, as a sibling)."""
+    call = target_for(user, conversation.provider, project=conversation.project)
+    with transaction.atomic():
+        old = conversation.messages.select_related("parent").get(pk=message_id, role="assistant")
+        answer, request = _answer_to(conversation, old.parent, user)
+    return answer, request, call
+
+
+def _answer_to(conversation: Conversation, question: Message, user) -> tuple[Message, dict]:
+    request = request_for(conversation, path_to(question))
+    answer = Message.objects.create(
+        conversation=conversation,
+        parent=question,
+        role="assistant",
+        status=Status.STREAMING,
+        model=conversation.model,
+        params={key: value for key, value in request.items() if key != "messages"},
+        created_by=user,
+    )
+    conversation.current_leaf = answer
+    conversation.save(update_fields=["current_leaf", "title", "updated_at"])
+    return answer, request
+
+
+def interrupted_mark_all() -> int:
+    """At server start: answers left "streaming" by a process that died keep their text."""
+    return Message.objects.filter(status=Status.STREAMING).update(
+        status=Status.INTERRUPTED, error="The server stopped while this answer was streaming; the text so far is kept."
+    )

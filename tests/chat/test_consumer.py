@@ -1,0 +1,175 @@
+"""The chat websocket: send and stream, stop, join mid-stream, permissions and bad frames."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from playground.chat.models import Message
+from tests.chat.conftest import frames_until_done
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def answer_of(frames) -> tuple[str, list[int]]:
+    deltas = [frame for frame in frames if frame["type"] == "delta"]
+    return "".join(frame["text"] for frame in deltas), [frame["seq"] for frame in deltas]
+
+
+async def saved(message_id: int) -> Message:
+    return await sync_to_async(Message.objects.get)(pk=message_id)
+
+
+async def test_send_streams_numbered_deltas_and_saves_the_answer(conversation, connect):
+    socket, connected, _ = await connect(conversation)
+    assert connected
+    await socket.send_json_to({"type": "send", "text": "Show me a list please"})
+    frames = await frames_until_done(socket)
+    started = frames[0]
+    assert started["type"] == "started"
+    text, seqs = await answer_of(frames)
+    assert seqs == list(range(1, len(seqs) + 1))
+    message = await saved(started["message"])
+    assert message.status == "done" and message.content == text
+    assert "Show me a list please" in text and "- " in text
+    assert message.completion_tokens and message.ttft_ms is not None
+    assert frames[-1] == {"type": "done", "message": message.pk, "seq": seqs[-1], "status": "done", "error": ""}
+    await socket.disconnect()
+
+
+async def test_stop_keeps_the_partial_text(conversation, connect):
+    conversation.model = "demo-long"
+    await sync_to_async(conversation.save)()
+    socket, _, _ = await connect(conversation)
+    await socket.send_json_to({"type": "send", "text": "Tell me everything"})
+    started = await socket.receive_json_from(timeout=10)
+    first = await socket.receive_json_from(timeout=10)
+    assert first["type"] == "delta"
+    await socket.send_json_to({"type": "stop", "message": started["message"]})
+    frames = [started, first, *await frames_until_done(socket)]
+    text, _ = await answer_of(frames)
+    message = await saved(started["message"])
+    assert frames[-1]["status"] == "stopped"
+    assert message.status == "stopped" and message.content == text and text
+    assert len(text) < 10_000  # stopped long before the end of the 3,000-token answer
+    await socket.disconnect()
+
+
+async def test_a_second_socket_joins_mid_stream_with_no_gap_and_no_duplicate(conversation, connect):
+    conversation.model = "demo-long"
+    await sync_to_async(conversation.save)()
+    first, _, _ = await connect(conversation)
+    await first.send_json_to({"type": "send", "text": "Tell me everything"})
+    frames_first = [await first.receive_json_from(timeout=10) for _ in range(5)]
+    second, _, _ = await connect(conversation, who="viewer")  # a teammate watching
+    snapshot = await second.receive_json_from(timeout=10)
+    assert snapshot["type"] == "snapshot"
+    frames_second = await frames_until_done(second)
+    frames_first += await frames_until_done(first)
+    whole, _ = await answer_of(frames_first)
+    rest, seqs = await answer_of(frames_second)
+    assert snapshot["text"] + rest == whole
+    assert seqs == list(range(snapshot["seq"] + 1, snapshot["seq"] + 1 + len(seqs)))
+    await first.disconnect()
+    await second.disconnect()
+
+
+async def test_closing_the_socket_does_not_stop_the_answer(conversation, connect):
+    socket, _, _ = await connect(conversation)
+    await socket.send_json_to({"type": "send", "text": "Hello"})
+    started = await socket.receive_json_from(timeout=10)
+    await socket.disconnect()
+    watcher, _, _ = await connect(conversation)
+    await frames_until_done(watcher)
+    message = await saved(started["message"])
+    assert message.status == "done" and message.content
+    await watcher.disconnect()
+
+
+async def test_a_non_member_cannot_connect(conversation, connect):
+    _, connected, code = await connect(conversation, who="nonmember")
+    assert not connected
+
+
+async def test_a_foreign_origin_is_refused(conversation, connect):
+    _, connected, _ = await connect(conversation, origin="https://evil.example")
+    assert not connected
+
+
+async def test_a_viewer_may_watch_but_not_send(conversation, connect):
+    socket, connected, _ = await connect(conversation, who="viewer")
+    assert connected
+    await socket.send_json_to({"type": "send", "text": "Hello"})
+    frame = await socket.receive_json_from(timeout=5)
+    assert frame == {"type": "error", "error": "Viewers can watch this conversation but not send or stop."}
+    assert not await sync_to_async(Message.objects.exists)()
+    await socket.disconnect()
+
+
+async def test_membership_is_checked_on_every_action(conversation, connect, team_with_roles):
+    socket, _, _ = await connect(conversation)
+    member = team_with_roles.users["member"]
+    await sync_to_async(team_with_roles.team.memberships.filter(user=member).delete)()
+    await socket.send_json_to({"type": "send", "text": "Hello"})
+    assert (await socket.receive_output(timeout=5))["type"] == "websocket.close"
+
+
+async def test_bad_frames_get_an_error_and_the_socket_stays_usable(conversation, connect):
+    socket, _, _ = await connect(conversation)
+    await socket.send_to(text_data="{not json")
+    assert (await socket.receive_json_from())["error"] == "The frame was not valid JSON."
+    await socket.send_to(text_data=json.dumps({"type": "send", "text": "x" * 300_000}))
+    assert "too large" in (await socket.receive_json_from())["error"]
+    await socket.send_json_to({"type": "dance"})
+    assert (await socket.receive_json_from())["error"] == "Unknown frame type “dance”."
+    await socket.send_json_to({"type": "send", "text": "   "})
+    assert (await socket.receive_json_from())["error"] == "Write a message first."
+    await socket.send_json_to({"type": "send", "text": "Still here?"})
+    frames = await frames_until_done(socket)
+    assert frames[-1]["status"] == "done"
+    await socket.disconnect()
+
+
+async def test_bursts_over_the_rate_get_an_error(conversation, connect):
+    socket, _, _ = await connect(conversation)
+    for _ in range(15):
+        await socket.send_json_to({"type": "dance"})
+    errors = [(await socket.receive_json_from())["error"] for _ in range(15)]
+    assert "Too many messages at once; wait a moment and try again." in errors
+    await socket.disconnect()
+
+
+async def test_an_upstream_error_is_shown_and_the_partial_text_kept(conversation, connect):
+    conversation.model = "demo-broken"
+    await sync_to_async(conversation.save)()
+    socket, _, _ = await connect(conversation)
+    await socket.send_json_to({"type": "send", "text": "Hello"})
+    frames = await frames_until_done(socket)
+    text, _ = await answer_of(frames)
+    assert frames[-1]["status"] == "error" and "broke on purpose" in frames[-1]["error"]
+    message = await saved(frames[0]["message"])
+    assert message.content == text and text
+
+
+async def test_regenerate_keeps_the_old_answer_as_a_sibling(conversation, connect):
+    socket, _, _ = await connect(conversation)
+    await socket.send_json_to({"type": "send", "text": "Hello"})
+    first = (await frames_until_done(socket))[0]["message"]
+    await socket.send_json_to({"type": "regenerate", "message": first})
+    second = (await frames_until_done(socket))[0]["message"]
+    old, new = await saved(first), await saved(second)
+    assert old.parent_id == new.parent_id and old.pk != new.pk
+    assert old.content and new.status == "done"
+    await socket.disconnect()
+
+
+async def test_another_teams_message_cannot_be_regenerated(conversation, connect):
+    other = await sync_to_async(MembershipFactory)()
+    socket, _, _ = await connect(conversation)
+    await socket.send_json_to({"type": "regenerate", "message": 999999})
+    assert (await socket.receive_json_from())["error"] == "That message is not part of this conversation."
+    assert other.pk
+    await socket.disconnect()
