@@ -9,4 +9,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("playground.accounts.urls")),
     path("", include("playground.providers.urls")),
+    path("", include("playground.chat.urls")),
 ]

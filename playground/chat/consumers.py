@@ -145,7 +145,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         answer, request, call = await database_sync_to_async(services.message_send)(
             conversation=conversation, user=self.user, text=text, parent_id=int(parent) if parent else None
         )
-        self._started(answer)
+        self._started(answer, question={"id": answer.parent_id, "text": text.strip()})
         generation.start(answer.pk, conversation.pk, request, call)
 
     async def do_regenerate(self, conversation: Conversation, content: dict[str, Any]) -> None:
@@ -155,8 +155,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self._started(answer)
         generation.start(answer.pk, conversation.pk, request, call)
 
-    def _started(self, answer: Message) -> None:
-        event = {"type": "started", "message": answer.pk, "parent": answer.parent_id}
+    def _started(self, answer: Message, question: dict[str, Any] | None = None) -> None:
+        event = {"type": "started", "message": answer.pk, "parent": answer.parent_id, "question": question}
         hub.publish(self.conversation_id, event)
 
     async def do_stop(self, conversation: Conversation, content: dict[str, Any]) -> None:

@@ -1,0 +1,148 @@
+"""Pages of the chat playground: the conversations of a project and one conversation."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from playground.accounts.models import Role
+from playground.accounts.scoping import project_for, scoped_get
+from playground.chat import selectors, services
+from playground.chat.markdown import render_markdown, render_plain
+from playground.chat.models import Conversation, Message
+from playground.providers.keys import provider_document
+from playground.schema.forms import parameter_form
+from playground.schema.roles import history_policy
+from playground.schema.specs import endpoints_of
+
+
+def conversation_for(user, conversation_id: int, *, role: Role = Role.VIEWER) -> Conversation:
+    queryset = Conversation.objects.select_related("project__team", "provider")
+    return scoped_get(user, queryset, role=role, team_field="project__team", pk=conversation_id)
+
+
+class SettingsForm(forms.Form):
+    provider = forms.ModelChoiceField(queryset=None, label="Provider", empty_label="Choose a provider")
+    model = forms.CharField(label="Model", max_length=200, widget=forms.TextInput(attrs={"list": "model-options"}))
+    system = forms.CharField(label="System prompt", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = team.providers.all()
+
+
+def _chat_schema(conversation: Conversation):
+    if conversation.provider is None:
+        return None
+    return endpoints_of(provider_document(conversation.provider)).get("chat")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def conversation_list(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = project_for(request.user, project_id, role=Role.MEMBER if request.method == "POST" else Role.VIEWER)
+    if request.method == "POST":
+        provider = project.team.providers.order_by("name").first()
+        conversation = services.conversation_create(project=project, user=request.user, provider=provider)
+        return redirect("conversation_detail", conversation_id=conversation.pk)
+    search = request.GET.get("q", "")
+    context = {"project": project, "conversations": selectors.conversations_of(project, search=search), "q": search}
+    return render(request, "chat/conversation_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    role = Role.MEMBER if request.method == "POST" else Role.VIEWER
+    conversation = conversation_for(request.user, conversation_id, role=role)
+    team = conversation.project.team
+    initial = {"provider": conversation.provider_id, "model": conversation.model, "system": conversation.system}
+    settings_form = SettingsForm(request.POST or None, team=team, initial=initial)
+    schema = _chat_schema(conversation)
+    params = parameter_form(schema, request.POST or None, initial=conversation.params) if schema else None
+    if request.method == "POST" and settings_form.is_valid() and (params is None or params.is_valid()):
+        changed_provider = settings_form.cleaned_data["provider"] != conversation.provider
+        conversation.provider = settings_form.cleaned_data["provider"]
+        conversation.model = settings_form.cleaned_data["model"].strip()
+        conversation.system = settings_form.cleaned_data["system"]
+        conversation.params = {} if changed_provider or params is None else params.request_fields()
+        conversation.save(update_fields=["provider", "model", "system", "params", "updated_at"])
+        messages.success(request, "Settings saved; they apply to the next message.")
+        return redirect("conversation_detail", conversation_id=conversation.pk)
+    context = {
+        "conversation": conversation,
+        "thread": selectors.thread_of(conversation),
+        "settings_form": settings_form,
+        "params": params,
+        "history_policy": history_policy(schema.message_roles) if schema else None,
+        "system_allowed": schema is None or schema.message_roles is None or "system" in schema.message_roles,
+        "can_send": conversation.member_role.at_least(Role.MEMBER),
+    }
+    return render(request, "chat/conversation_detail.html", context, status=400 if settings_form.errors else 200)
+
+
+@require_GET
+@login_required
+def message_fragment(request: HttpRequest, message_id: int) -> HttpResponse:
+    """One message as the chat page shows it, for swapping in when its answer is complete."""
+    message = scoped_get(
+        request.user,
+        Message.objects.select_related("conversation"),
+        team_field="conversation__project__team",
+        pk=message_id,
+    )
+    item = next((item for item in selectors.thread_of(message.conversation) if item.message.pk == message.pk), None)
+    if item is None:
+        item = selectors.ThreadItem(message=message, position=1, siblings=1, previous_id=None, next_id=None)
+    context = {
+        "item": item,
+        "conversation": message.conversation,
+        "can_send": message.member_role.at_least(Role.MEMBER),
+    }
+    return render(request, "chat/_message.html", context)
+
+
+@require_POST
+@login_required
+def conversation_branch(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    """Show another sibling ("‹ 2/3 ›"): the branch through `message_id` becomes current."""
+    conversation = conversation_for(request.user, conversation_id)
+    conversation.current_leaf = selectors.leaf_under(conversation, message_id)
+    conversation.save(update_fields=["current_leaf"])
+    return redirect("conversation_detail", conversation_id=conversation.pk)
+
+
+@require_POST
+@login_required
+def conversation_rename(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = conversation_for(request.user, conversation_id, role=Role.MEMBER)
+    title = request.POST.get("title", "").strip()[:200]
+    if title:
+        conversation.title = title
+        conversation.save(update_fields=["title"])
+        messages.success(request, f"Renamed to “{title}”.")
+    else:
+        messages.error(request, "A title cannot be empty.")
+    return redirect("conversation_detail", conversation_id=conversation.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def conversation_delete(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = conversation_for(request.user, conversation_id, role=Role.MEMBER)
+    if request.method == "POST":
+        conversation.delete()
+        messages.success(request, f"Conversation “{conversation}” deleted.")
+        return redirect("conversation_list", project_id=conversation.project_id)
+    return render(request, "chat/conversation_delete.html", {"conversation": conversation})
+
+
+def message_html(message: Message) -> str:
+    """Sanitised markdown for finished answers, escaped text for questions and live answers."""
+    if message.role == "assistant" and message.status != "streaming":
+        return render_markdown(message.content)
+    return render_plain(message.content)

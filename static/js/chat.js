@@ -1,0 +1,162 @@
+// The chat page's live part: a websocket to ws/chat/<id>/ carrying JSON frames.
+// Deltas carry consecutive numbers (seq) per answer: a delta already seen is skipped, a gap
+// reloads the answer from a snapshot, so text is never doubled or lost. Text is appended as
+// plain text (textContent); the server's sanitised markdown replaces it when the answer ends.
+"use strict";
+
+(function () {
+  const chat = document.getElementById("chat");
+  if (!chat) return;
+  const thread = document.getElementById("thread");
+  const connection = document.getElementById("connection");
+  const composer = document.getElementById("composer");
+  const seen = new Map(); // message id -> last seq applied
+  let socket = null;
+  let retryDelay = 500;
+
+  function bodyOf(id) {
+    return document.getElementById(`message-${id}-body`);
+  }
+
+  function article(id, role, text) {
+    const node = document.createElement("article");
+    node.id = `message-${id}`;
+    node.className = `message message-${role}` + (role === "assistant" ? " status-streaming" : "");
+    node.setAttribute("aria-label", role === "user" ? "User message" : "Assistant message");
+    const head = document.createElement("header");
+    head.className = "message-head";
+    head.textContent = role === "user" ? "You" : "Assistant";
+    const body = document.createElement("div");
+    body.className = "message-body plain";
+    body.id = `message-${id}-body`;
+    body.textContent = text || "";
+    node.append(head, body);
+    if (role === "assistant") {
+      const footer = document.createElement("footer");
+      footer.className = "message-meta";
+      const status = document.createElement("span");
+      status.className = "status";
+      status.id = `message-${id}-status`;
+      status.textContent = "Streaming…";
+      const stop = document.createElement("button");
+      stop.type = "button";
+      stop.className = "stop";
+      stop.dataset.message = id;
+      stop.textContent = "Stop";
+      footer.append(status, stop);
+      node.append(footer);
+    }
+    const empty = document.getElementById("empty-thread");
+    if (empty) empty.remove();
+    thread.append(node);
+    return node;
+  }
+
+  async function replaceWithRendered(id) {
+    const url = chat.dataset.fragmentUrl.replace("/0/", `/${id}/`);
+    const response = await fetch(url, { headers: { "X-Requested-With": "fetch" } });
+    if (!response.ok) return;
+    const template = document.createElement("template");
+    template.innerHTML = (await response.text()).trim(); // our server's sanitised HTML
+    const old = document.getElementById(`message-${id}`);
+    if (old && template.content.firstElementChild) old.replaceWith(template.content.firstElementChild);
+  }
+
+  function handle(frame) {
+    switch (frame.type) {
+      case "started":
+        if (frame.question && !document.getElementById(`message-${frame.question.id}`)) {
+          article(frame.question.id, "user", frame.question.text);
+        }
+        if (!document.getElementById(`message-${frame.message}`)) article(frame.message, "assistant", "");
+        seen.set(frame.message, 0);
+        break;
+      case "snapshot": {
+        const body = bodyOf(frame.message) || (article(frame.message, "assistant", ""), bodyOf(frame.message));
+        body.textContent = frame.text;
+        seen.set(frame.message, frame.seq);
+        break;
+      }
+      case "delta": {
+        const last = seen.has(frame.message) ? seen.get(frame.message) : Number(document.getElementById(`message-${frame.message}`)?.dataset.seq || 0);
+        if (frame.seq <= last) break; // already shown
+        if (frame.seq !== last + 1) { reconnect(); break; } // a gap: start again from a snapshot
+        const body = bodyOf(frame.message) || (article(frame.message, "assistant", ""), bodyOf(frame.message));
+        body.append(document.createTextNode(frame.text));
+        seen.set(frame.message, frame.seq);
+        break;
+      }
+      case "notice": {
+        const status = document.getElementById(`message-${frame.message}-status`);
+        if (status) status.textContent = frame.text;
+        break;
+      }
+      case "done":
+        replaceWithRendered(frame.message);
+        break;
+      case "error":
+        connection.textContent = frame.error;
+        connection.setAttribute("role", "alert");
+        break;
+    }
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${location.host}${chat.dataset.socket}`);
+    socket.addEventListener("open", () => {
+      retryDelay = 500;
+      connection.textContent = "Connected.";
+      connection.setAttribute("role", "status");
+    });
+    socket.addEventListener("message", (event) => handle(JSON.parse(event.data)));
+    socket.addEventListener("close", () => {
+      connection.textContent = "Connection lost; reconnecting…";
+      setTimeout(connect, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 10000);
+    });
+  }
+
+  function reconnect() {
+    if (socket) socket.close(); // the close handler connects again and gets fresh snapshots
+  }
+
+  function send(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+    else {
+      connection.textContent = "Not connected yet; your message was not sent. Try again in a moment.";
+      connection.setAttribute("role", "alert");
+      return false;
+    }
+    return true;
+  }
+
+  if (composer) {
+    const text = document.getElementById("composer-text");
+    composer.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (!text.value.trim()) return;
+      if (send({ type: "send", text: text.value })) text.value = ""; // kept when not sent
+    });
+    text.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        composer.requestSubmit();
+      }
+    });
+  }
+
+  chat.addEventListener("click", (event) => {
+    const stop = event.target.closest("button.stop");
+    if (stop) send({ type: "stop", message: Number(stop.dataset.message) });
+    const regenerate = event.target.closest("button.regenerate");
+    if (regenerate) send({ type: "regenerate", message: Number(regenerate.dataset.message) });
+    const copy = event.target.closest("button.copy-message, button.copy-code");
+    if (copy) {
+      const source = copy.dataset.copyTarget ? document.getElementById(copy.dataset.copyTarget) : copy.closest(".code-block")?.querySelector("pre");
+      if (source && navigator.clipboard) navigator.clipboard.writeText(source.innerText);
+    }
+  });
+
+  connect();
+})();

@@ -1,0 +1,129 @@
+"""The chat page in Chromium: streaming, Stop, reload mid-stream, Regenerate, hostile markdown."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from playground.accounts.models import Role
+from playground.chat.models import Conversation, Message
+from tests.factories import ApiKeyFactory, MembershipFactory, ProviderFactory
+
+PASSWORD = "correct-horse-battery-71"
+
+
+@pytest.fixture
+def conversation(django_user_model, live_server_url):
+    user = django_user_model.objects.create_user("ada", password=PASSWORD)
+    membership = MembershipFactory(user=user, role=Role.MEMBER, team__name="Acme")
+    provider = ProviderFactory(
+        team=membership.team,
+        name="Demo",
+        base_url=f"{live_server_url}/demo/v1",
+        profile="demo",
+        allow_local=True,
+        default_model="demo-chat",
+    )
+    ApiKeyFactory(provider=provider, owner=None)
+    from tests.factories import ProjectFactory
+
+    project = ProjectFactory(team=membership.team, name="Launch")
+    return Conversation.objects.create(project=project, provider=provider, model="demo-chat")
+
+
+def open_chat(page, sign_in, conversation):
+    sign_in("ada", PASSWORD)
+    page.goto(f"/conversations/{conversation.pk}/")
+    expect(page.locator("#connection")).to_have_text("Connected.")
+
+
+def words(text: str, count: int = 8) -> list[str]:
+    """The first words of a text, markdown punctuation aside (shown text is rendered markdown)."""
+    return re.sub(r"[*`#>|_\-]", " ", text).split()[:count]
+
+
+def last_answer(page):
+    return page.locator("article.message-assistant").last
+
+
+def test_send_and_watch_the_answer_stream_then_render(page, sign_in, conversation):
+    open_chat(page, sign_in, conversation)
+    page.get_by_label("Message", exact=True).fill("Please show a table")
+    page.keyboard.press("Enter")
+    answer = last_answer(page)
+    expect(answer.locator(".message-body")).to_contain_text("Please show a table")
+    # When the answer is complete, the sanitised markdown replaces the plain text.
+    expect(answer.locator(".message-body.markdown table")).to_be_visible(timeout=20_000)
+    saved = Message.objects.get(role="assistant")
+    assert saved.status == "done"
+    assert page.get_by_label("Message", exact=True).input_value() == ""
+    assert page.csp_violations == []
+
+
+def test_stop_keeps_the_partial_text(page, sign_in, conversation):
+    conversation.model = "demo-long"
+    conversation.save()
+    open_chat(page, sign_in, conversation)
+    page.get_by_label("Message", exact=True).fill("Tell me everything")
+    page.get_by_role("button", name="Send").click()
+    answer = last_answer(page)
+    expect(answer.locator(".message-body")).to_contain_text(re.compile(r"\w+ \w+ \w+"))
+    answer.get_by_role("button", name="Stop").click()
+    expect(answer.locator(".status")).to_have_text("Stopped", timeout=10_000)
+    saved = Message.objects.get(role="assistant")
+    assert saved.status == "stopped" and saved.content
+    assert words(answer.locator(".message-body").inner_text()) == words(saved.content)
+
+
+def test_reload_mid_stream_continues_with_no_gap(page, sign_in, conversation):
+    conversation.model = "demo-long"
+    conversation.save()
+    open_chat(page, sign_in, conversation)
+    page.get_by_label("Message", exact=True).fill("Tell me everything")
+    page.get_by_role("button", name="Send").click()
+    expect(last_answer(page).locator(".message-body")).to_contain_text(re.compile(r"\w+ \w+ \w+ \w+"))
+    page.reload()
+    answer = last_answer(page)
+    expect(answer.locator(".status")).to_have_text("Streaming…")
+    expect(answer.locator(".message-body.markdown")).to_be_visible(timeout=30_000)
+    saved = Message.objects.get(role="assistant")
+    assert saved.status == "done"
+    assert words(answer.locator(".message-body").inner_text(), 30) == words(saved.content, 30)
+
+
+def test_regenerate_keeps_the_old_answer_as_a_sibling(page, sign_in, conversation):
+    open_chat(page, sign_in, conversation)
+    page.get_by_label("Message", exact=True).fill("Hello")
+    page.keyboard.press("Enter")
+    answer = last_answer(page)
+    expect(answer.locator(".message-body.markdown")).to_be_visible(timeout=20_000)
+    answer.get_by_role("button", name="Regenerate").click()
+    expect(page.locator("article.message-assistant .message-body.markdown")).to_have_count(2, timeout=20_000)
+    page.reload()
+    expect(page.get_by_text("2/2")).to_be_visible()
+    page.get_by_role("button", name="Previous version").click()
+    expect(page.get_by_text("1/2")).to_be_visible()
+    assert Message.objects.filter(role="assistant").count() == 2
+
+
+def test_hostile_markdown_runs_no_script_and_breaks_no_policy(page, sign_in, conversation):
+    from tests.chat.hostile_markdown import CASES
+
+    question = Message.objects.create(conversation=conversation, role="user", content="Say something nasty")
+    leaf = question
+    for _name, markdown in CASES:
+        leaf = Message.objects.create(conversation=conversation, parent=leaf, role="assistant", content=markdown)
+    conversation.current_leaf = leaf
+    conversation.save()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    open_chat(page, sign_in, conversation)
+    expect(page.locator("article.message-assistant")).to_have_count(len(CASES))
+    assert (
+        page.evaluate("() => document.querySelectorAll('script:not([src]), iframe, svg, img, form[action]').length")
+        == 0
+    )
+    assert dialogs == []
+    assert page.csp_violations == []

@@ -1,0 +1,131 @@
+"""Conversation pages: every URL by every kind of user, search, settings, siblings."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from playground.accounts.models import Role
+from playground.chat.models import Conversation, Message
+from tests.factories import ApiKeyFactory, ProviderFactory
+
+ACTORS = ["anonymous", "nonmember", "viewer", "member", "admin", "owner"]
+ENDPOINTS = [
+    ("conversation_list", "get", Role.VIEWER, None),
+    ("conversation_list", "post", Role.MEMBER, {}),
+    ("conversation_detail", "get", Role.VIEWER, None),
+    ("conversation_detail", "post", Role.MEMBER, {"model": "demo-chat"}),
+    ("conversation_rename", "post", Role.MEMBER, {"title": "Renamed"}),
+    ("conversation_delete", "get", Role.MEMBER, None),
+    ("conversation_delete", "post", Role.MEMBER, {}),
+    ("conversation_branch", "post", Role.VIEWER, {}),
+    ("message_fragment", "get", Role.VIEWER, None),
+]
+
+
+@pytest.fixture
+def chat(team_with_roles):
+    provider = ProviderFactory(
+        team=team_with_roles.team,
+        name="Demo",
+        profile="demo",
+        base_url="https://demo.example.com/v1",
+        default_model="demo-chat",
+    )
+    ApiKeyFactory(provider=provider, owner=None)
+    conversation = Conversation.objects.create(project=team_with_roles.project, provider=provider, model="demo-chat")
+    question = Message.objects.create(conversation=conversation, role="user", content="Which colour is the sky?")
+    first = Message.objects.create(
+        conversation=conversation, parent=question, role="assistant", content="Blue, mostly."
+    )
+    second = Message.objects.create(conversation=conversation, parent=question, role="assistant", content="Grey today.")
+    conversation.current_leaf = second
+    conversation.save()
+    return conversation, first, second
+
+
+def url_for(name, conversation, message):
+    if name == "conversation_list":
+        return reverse(name, args=[conversation.project_id])
+    if name == "conversation_branch":
+        return reverse(name, args=[conversation.pk, message.pk])
+    if name == "message_fragment":
+        return reverse(name, args=[message.pk])
+    return reverse(name, args=[conversation.pk])
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize(("name", "method", "lowest_role", "data"), ENDPOINTS)
+def test_access(client, team_with_roles, chat, actor, name, method, lowest_role, data):
+    conversation, first, _ = chat
+    if actor != "anonymous":
+        client.force_login(team_with_roles.users[actor])
+    url = url_for(name, conversation, first)
+    if data is not None and name == "conversation_detail":
+        data = {**data, "provider": conversation.provider_id}
+    response = client.post(url, data) if data is not None else client.get(url)
+    if actor == "anonymous":
+        assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    elif actor == "nonmember":
+        assert response.status_code == 404
+    elif not Role(actor).at_least(lowest_role):
+        assert response.status_code == 403
+    else:
+        assert response.status_code in (200, 302), response.content[:600]
+
+
+def test_search_finds_titles_and_message_text(client, team_with_roles, chat):
+    conversation, _, _ = chat
+    Conversation.objects.create(project=conversation.project, title="Unrelated")
+    client.force_login(team_with_roles.users["viewer"])
+    url = reverse("conversation_list", args=[conversation.project_id])
+    found = client.get(url, {"q": "grey"}).content.decode()
+    assert reverse("conversation_detail", args=[conversation.pk]) in found and "Unrelated" not in found
+    assert "No conversation matches" in client.get(url, {"q": "zebra"}).content.decode()
+
+
+def test_siblings_are_switchable_and_nothing_is_deleted(client, team_with_roles, chat):
+    conversation, first, second = chat
+    client.force_login(team_with_roles.users["member"])
+    page = client.get(reverse("conversation_detail", args=[conversation.pk])).content.decode()
+    assert "Grey today." in page and "2/2" in page and "Blue, mostly." not in page
+    client.post(reverse("conversation_branch", args=[conversation.pk, first.pk]))
+    page = client.get(reverse("conversation_detail", args=[conversation.pk])).content.decode()
+    assert "Blue, mostly." in page and "1/2" in page
+    assert Message.objects.count() == 3
+
+
+def test_settings_are_saved_with_parameters_from_the_schema(client, team_with_roles, chat):
+    conversation, _, _ = chat
+    client.force_login(team_with_roles.users["member"])
+    data = {"provider": conversation.provider_id, "model": "demo-fast", "system": "Be brief.", "p-temperature": "0.3"}
+    client.post(reverse("conversation_detail", args=[conversation.pk]), data)
+    conversation.refresh_from_db()
+    assert (conversation.model, conversation.system, conversation.params) == (
+        "demo-fast",
+        "Be brief.",
+        {"temperature": 0.3},
+    )
+
+
+def test_a_parameter_out_of_range_is_explained_beside_the_field(client, team_with_roles, chat):
+    conversation, _, _ = chat
+    client.force_login(team_with_roles.users["member"])
+    data = {"provider": conversation.provider_id, "model": "demo-chat", "p-temperature": "7"}
+    response = client.post(reverse("conversation_detail", args=[conversation.pk]), data)
+    assert "temperature must be ≤ 2" in response.content.decode()
+    conversation.refresh_from_db()
+    assert conversation.params == {}
+
+
+def test_the_request_replays_history_only_where_the_api_allows_it(team_with_roles, chat):
+    from playground.chat.services import path_to, request_for
+
+    conversation, first, _ = chat
+    follow_up = Message.objects.create(conversation=conversation, parent=first, role="user", content="Why?")
+    conversation.system = "Be brief."
+    body = request_for(conversation, path_to(follow_up))
+    assert [m["role"] for m in body["messages"]] == ["system", "user", "assistant", "user"]
+    conversation.provider.profile = "research"
+    body = request_for(conversation, path_to(follow_up))
+    assert body["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Why?"}]
