@@ -1,0 +1,1 @@
+"""Chat: conversations with a model and the rendering of its answers."""
