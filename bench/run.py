@@ -34,6 +34,10 @@ BENCHMARKS = [
             "bare_httpx_mb_per_s": (None, None, "MB/s", "baseline: bare httpx reading the same stream"),
         },
     ),
+    (
+        "bench.markdown",
+        {"markdown_100kb_ms": (50, "max", "ms", "sanitised markdown rendering of a 100 KB answer")},
+    ),
 ]
 
 

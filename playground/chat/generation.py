@@ -38,6 +38,10 @@ logger = logging.getLogger(__name__)
 COALESCE_S = 0.04
 CHECKPOINT_S = 1.0
 RELAY_S = 0.25
+# Markdown of a streaming answer is re-rendered at most this often, and never more often than
+# 20 times its own rendering time, so that the cost stays linear in the answer's length.
+RENDER_S = 1.0
+RENDER_COST_FACTOR = 20
 PROCESS = f"{os.uname().nodename}:{os.getpid()}"
 
 
@@ -56,6 +60,7 @@ class Live:
     task: asyncio.Task | None = None
     pending: list[str] = field(default_factory=list)
     relay: list[dict[str, Any]] = field(default_factory=list)
+    next_render: float = 0.0
 
 
 LIVE: dict[int, Live] = {}
@@ -73,6 +78,7 @@ def snapshot(message_id: int) -> dict[str, Any] | None:
 def start(message_id: int, conversation_id: int, request: dict[str, Any], call: tuple) -> Live:
     """Start the task for an assistant message that services.message_send created."""
     live = Live(message_id=message_id, conversation_id=conversation_id)
+    live.next_render = asyncio.get_running_loop().time() + RENDER_S
     LIVE[message_id] = live
     live.task = asyncio.get_running_loop().create_task(_run(live, request, call))
     return live
@@ -103,6 +109,24 @@ def _flush(live: Live) -> None:
     event = {"type": "delta", "message": live.message_id, "seq": live.seq, "text": text}
     hub.publish(live.conversation_id, event)
     live.relay.append(event)
+
+
+async def _render(live: Live) -> None:
+    """Send the sanitised markdown of the text so far, for pages to swap in (throttled)."""
+    from playground.chat.markdown import render_markdown
+
+    loop = asyncio.get_running_loop()
+    if loop.time() < live.next_render or not hub.watched(live.conversation_id) or not live.text:
+        return
+    started = time.perf_counter()
+    text, seq = live.text, live.seq
+    html = await asyncio.to_thread(render_markdown, text)
+    cost = time.perf_counter() - started
+    live.next_render = loop.time() + max(RENDER_S, RENDER_COST_FACTOR * cost)
+    if seq == live.seq:  # skip it if deltas arrived meanwhile; the next one will catch up
+        event = {"type": "render", "message": live.message_id, "seq": seq, "html": html}
+        hub.publish(live.conversation_id, event)
+        live.relay.append(event)
 
 
 async def _relay(live: Live, *, final: bool = False) -> None:
@@ -169,6 +193,8 @@ async def _run(live: Live, request: dict[str, Any], call: tuple) -> None:
                     hub.publish(live.conversation_id, notice)
                     live.relay.append(notice)
                 now = loop.time()
+                if now >= live.next_render:
+                    await _render(live)
                 if now - last_relay >= RELAY_S:
                     last_relay = now
                     await _relay(live)

@@ -32,3 +32,7 @@ def publish(conversation_id: int, event: dict[str, Any]) -> None:
     """Hand `event` to every local listener; each must only queue it, never block."""
     for listener in list(_listeners.get(conversation_id, ())):
         listener(event)
+
+
+def watched(conversation_id: int) -> bool:
+    return bool(_listeners.get(conversation_id))

@@ -74,6 +74,7 @@
       case "snapshot": {
         const body = bodyOf(frame.message) || (article(frame.message, "assistant", ""), bodyOf(frame.message));
         body.textContent = frame.text;
+        body.classList.replace("markdown", "plain");
         seen.set(frame.message, frame.seq);
         break;
       }
@@ -84,6 +85,15 @@
         const body = bodyOf(frame.message) || (article(frame.message, "assistant", ""), bodyOf(frame.message));
         body.append(document.createTextNode(frame.text));
         seen.set(frame.message, frame.seq);
+        break;
+      }
+      case "render": {
+        // The server's sanitised markdown of the text up to frame.seq; later deltas append.
+        const body = bodyOf(frame.message);
+        if (body && seen.get(frame.message) === frame.seq) {
+          body.innerHTML = frame.html;
+          body.classList.replace("plain", "markdown");
+        }
         break;
       }
       case "notice": {

@@ -54,8 +54,10 @@ def test_send_and_watch_the_answer_stream_then_render(page, sign_in, conversatio
     page.keyboard.press("Enter")
     answer = last_answer(page)
     expect(answer.locator(".message-body")).to_contain_text("Please show a table")
-    # When the answer is complete, the sanitised markdown replaces the plain text.
-    expect(answer.locator(".message-body.markdown table")).to_be_visible(timeout=20_000)
+    # When the answer is complete, the saved answer's sanitised markdown replaces the live text.
+    expect(page.locator("article.message-assistant.status-done .message-body.markdown table")).to_be_visible(
+        timeout=20_000
+    )
     saved = Message.objects.get(role="assistant")
     assert saved.status == "done"
     assert page.get_by_label("Message", exact=True).input_value() == ""
@@ -87,7 +89,7 @@ def test_reload_mid_stream_continues_with_no_gap(page, sign_in, conversation):
     page.reload()
     answer = last_answer(page)
     expect(answer.locator(".status")).to_have_text("Streaming…")
-    expect(answer.locator(".message-body.markdown")).to_be_visible(timeout=30_000)
+    expect(page.locator("article.message-assistant.status-done")).to_be_visible(timeout=30_000)
     saved = Message.objects.get(role="assistant")
     assert saved.status == "done"
     assert words(answer.locator(".message-body").inner_text(), 30) == words(saved.content, 30)
@@ -97,10 +99,9 @@ def test_regenerate_keeps_the_old_answer_as_a_sibling(page, sign_in, conversatio
     open_chat(page, sign_in, conversation)
     page.get_by_label("Message", exact=True).fill("Hello")
     page.keyboard.press("Enter")
-    answer = last_answer(page)
-    expect(answer.locator(".message-body.markdown")).to_be_visible(timeout=20_000)
-    answer.get_by_role("button", name="Regenerate").click()
-    expect(page.locator("article.message-assistant .message-body.markdown")).to_have_count(2, timeout=20_000)
+    expect(page.locator("article.message-assistant.status-done")).to_be_visible(timeout=20_000)
+    last_answer(page).get_by_role("button", name="Regenerate").click()
+    expect(page.locator("article.message-assistant.status-done")).to_have_count(2, timeout=20_000)
     page.reload()
     expect(page.get_by_text("2/2")).to_be_visible()
     page.get_by_role("button", name="Previous version").click()
@@ -121,9 +122,7 @@ def test_hostile_markdown_runs_no_script_and_breaks_no_policy(page, sign_in, con
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     open_chat(page, sign_in, conversation)
     expect(page.locator("article.message-assistant")).to_have_count(len(CASES))
-    assert (
-        page.evaluate("() => document.querySelectorAll('script:not([src]), iframe, svg, img, form[action]').length")
-        == 0
-    )
+    hostile = "#thread :is(script, iframe, svg, img, object, embed, style, meta, base, link), #thread form:not(.inline)"
+    assert page.evaluate(f"() => document.querySelectorAll('{hostile}').length") == 0
     assert dialogs == []
     assert page.csp_violations == []

@@ -173,3 +173,18 @@ async def test_another_teams_message_cannot_be_regenerated(conversation, connect
     assert (await socket.receive_json_from())["error"] == "That message is not part of this conversation."
     assert other.pk
     await socket.disconnect()
+
+
+async def test_a_long_answer_gets_throttled_markdown_renders_while_streaming(conversation, connect):
+    conversation.model = "demo-long"
+    await sync_to_async(conversation.save)()
+    socket, _, _ = await connect(conversation)
+    await socket.send_json_to({"type": "send", "text": "Tell me everything"})
+    frames = await frames_until_done(socket, timeout=30)
+    renders = [frame for frame in frames if frame["type"] == "render"]
+    deltas = [frame for frame in frames if frame["type"] == "delta"]
+    assert renders, "a long answer is rendered as markdown before it ends"
+    assert len(renders) < len(deltas) / 10  # throttled, not once per delta
+    for render in renders:
+        assert "<p>" in render["html"] and "<script" not in render["html"]
+    await socket.disconnect()
