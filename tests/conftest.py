@@ -11,7 +11,15 @@ from django.db import connections
 
 from playground import upstream
 from playground.accounts.models import Role
-from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
+from tests.factories import (
+    SHARED_KEY,
+    ApiKeyFactory,
+    MembershipFactory,
+    ProjectFactory,
+    ProviderFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 # The demo upstream served over a real socket (fixture `demo_upstream_url`).
 pytest_plugins = ["tests.demo_server"]
@@ -58,6 +66,21 @@ def team_with_roles(db) -> TeamWithRoles:
     # Someone with full rights in another team: they still must not see this one.
     users["nonmember"] = MembershipFactory(role=Role.OWNER, user__username="outsider").user
     return TeamWithRoles(team=team, project=project, users=users)
+
+
+@pytest.fixture
+def demo_provider(team_with_roles, demo_upstream_url):
+    """The team's provider for the demo upstream (over a real socket), with a shared key."""
+    provider = ProviderFactory(
+        team=team_with_roles.team,
+        name="Demo",
+        base_url=demo_upstream_url,
+        profile="demo",
+        allow_local=True,
+        default_model="demo-chat",
+    )
+    ApiKeyFactory(provider=provider, owner=None, plain=SHARED_KEY, label="team")
+    return provider
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from playground.accounts.models import Membership, Project, Role, Team
 from playground.providers import crypto
 
 PASSWORD = "a-long-test-password-42"
+SHARED_KEY = "sk-shared-team-key-ABCDEFGH12345678"
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -9,21 +9,11 @@ from django.test import Client
 
 from playground.asgi import application
 from playground.chat.models import Conversation
-from tests.factories import ApiKeyFactory, ProviderFactory
 
 
 @pytest.fixture
-def conversation(transactional_db, team_with_roles, demo_upstream_url):
-    provider = ProviderFactory(
-        team=team_with_roles.team,
-        name="Demo",
-        base_url=demo_upstream_url,
-        profile="demo",
-        allow_local=True,
-        default_model="demo-chat",
-    )
-    ApiKeyFactory(provider=provider, owner=None)
-    return Conversation.objects.create(project=team_with_roles.project, provider=provider, model="demo-chat")
+def conversation(transactional_db, team_with_roles, demo_provider):
+    return Conversation.objects.create(project=team_with_roles.project, provider=demo_provider, model="demo-chat")
 
 
 @pytest.fixture

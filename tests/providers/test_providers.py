@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from playground.providers.models import ApiKey, Provider, ProviderHeader
-from tests.providers.conftest import SHARED_KEY
+from tests.factories import SHARED_KEY
 
 MANAGEMENT = {"headers-TOTAL_FORMS": "1", "headers-INITIAL_FORMS": "0"}
 
