@@ -7,6 +7,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
+from playground.chat.models import Conversation, Message
 from playground.providers.models import ProviderHeader
 from tests.factories import ApiKeyFactory, UsageRecordFactory
 
@@ -19,6 +20,8 @@ def test_every_model_has_an_admin_page_for_staff(client, django_user_model, team
     UsageRecordFactory(team=team_with_roles.team)
     key = ApiKeyFactory(provider__team=team_with_roles.team)
     ProviderHeader.objects.create(provider=key.provider, name="X-PROJECT-ID", value="p1")
+    conversation = Conversation.objects.create(project=team_with_roles.project, provider=key.provider)
+    Message.objects.create(conversation=conversation, role="user", content="Hello")
     assert model in admin.site._registry
     opts = model._meta
     response = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))

@@ -33,12 +33,36 @@ CHROMIUM_ARGS = [
 ]
 
 
+def fresh_process_state() -> None:
+    """In the forked server: forget what earlier tests left in this process's memory.
+
+    Channel layers, upstream clients and live generations were made on the test process's
+    own (now closed) event loops and would not work on the server's loop.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import SyncToAsync
+    from channels.layers import channel_layers
+
+    from playground.chat import consumers, generation, hub
+    from playground.upstream import client
+
+    channel_layers.backends.clear()
+    # asgiref's thread for database work was a thread of the parent; forking leaves its
+    # executor believing a worker is idle when none exists, so work queued there never ran.
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
+    client._clients.clear()
+    consumers._buckets.clear()
+    generation.LIVE.clear()
+    hub._listeners.clear()
+
+
 @pytest.fixture(scope="session")
 def live_server_url(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         # The child is forked: it must not inherit open database connections.
         connections.close_all()
-        server = DaphneProcess("127.0.0.1", partial(make_application, static_wrapper=None))
+        server = DaphneProcess("127.0.0.1", partial(make_application, static_wrapper=None), setup=fresh_process_state)
         server.start()
     if not server.ready.wait(timeout=30):
         server.terminate()
