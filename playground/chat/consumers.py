@@ -141,9 +141,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         text = content.get("text")
         if not isinstance(text, str):
             raise ValidationError("Write a message first.")
-        parent = content.get("parent")
+        # "parent" present: Edit & resend from that point (0 or null: a new first question).
+        parent_id = int(content["parent"] or 0) if "parent" in content else None
         answer, request, call = await database_sync_to_async(services.message_send)(
-            conversation=conversation, user=self.user, text=text, parent_id=int(parent) if parent else None
+            conversation=conversation,
+            user=self.user,
+            text=text,
+            parent_id=parent_id or None,
+            from_root=parent_id == 0,
         )
         self._started(answer, question={"id": answer.parent_id, "text": text.strip()})
         generation.start(answer.pk, conversation.pk, request, call)

@@ -48,9 +48,14 @@ def request_for(conversation: Conversation, history: list[Message]) -> dict[str,
 
 
 def message_send(
-    *, conversation: Conversation, user, text: str, parent_id: int | None = None
+    *, conversation: Conversation, user, text: str, parent_id: int | None = None, from_root: bool = False
 ) -> tuple[Message, dict, tuple]:
-    """Add the user's message and an empty streaming answer; returns (answer, request, call)."""
+    """Add the user's message and an empty streaming answer; returns (answer, request, call).
+
+    By default the message continues the branch shown; with `parent_id` (Edit & resend) it
+    becomes a sibling of that parent's other children, and `from_root` starts a new first
+    question beside the original one. Nothing is deleted either way.
+    """
     text = text.strip()
     if not text:
         raise ValidationError("Write a message first.")
@@ -60,7 +65,12 @@ def message_send(
         raise ValidationError("Choose a provider and a model first.")
     call = target_for(user, conversation.provider, project=conversation.project)
     with transaction.atomic():
-        parent = conversation.current_leaf if parent_id is None else conversation.messages.get(pk=parent_id)
+        if from_root:
+            parent = None
+        elif parent_id is not None:
+            parent = conversation.messages.get(pk=parent_id)
+        else:
+            parent = conversation.current_leaf
         question = Message.objects.create(
             conversation=conversation, parent=parent, role="user", content=text, created_by=user
         )

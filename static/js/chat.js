@@ -11,6 +11,7 @@
   const connection = document.getElementById("connection");
   const composer = document.getElementById("composer");
   const seen = new Map(); // message id -> last seq applied
+  const questions = new Map(); // answer id -> id of the question shown by this script
   let socket = null;
   let retryDelay = 500;
 
@@ -67,6 +68,7 @@
       case "started":
         if (frame.question && !document.getElementById(`message-${frame.question.id}`)) {
           article(frame.question.id, "user", frame.question.text);
+          questions.set(frame.message, frame.question.id);
         }
         if (!document.getElementById(`message-${frame.message}`)) article(frame.message, "assistant", "");
         seen.set(frame.message, 0);
@@ -103,6 +105,9 @@
       }
       case "done":
         replaceWithRendered(frame.message);
+        // The question this page drew itself gets its server version too (with Edit & resend).
+        if (questions.has(frame.message)) replaceWithRendered(questions.get(frame.message));
+        questions.delete(frame.message);
         break;
       case "error":
         connection.textContent = frame.error;
@@ -146,7 +151,13 @@
     composer.addEventListener("submit", (event) => {
       event.preventDefault();
       if (!text.value.trim()) return;
-      if (send({ type: "send", text: text.value })) text.value = ""; // kept when not sent
+      const frame = { type: "send", text: text.value };
+      if (composer.dataset.parent !== undefined) frame.parent = composer.dataset.parent ? Number(composer.dataset.parent) : 0;
+      if (send(frame)) { // the text is kept when it could not be sent
+        text.value = "";
+        delete composer.dataset.parent;
+        if (frame.parent !== undefined) setTimeout(() => location.reload(), 300); // show the new branch
+      }
     });
     text.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -159,6 +170,14 @@
   chat.addEventListener("click", (event) => {
     const stop = event.target.closest("button.stop");
     if (stop) send({ type: "stop", message: Number(stop.dataset.message) });
+    const edit = event.target.closest("button.edit");
+    if (edit && composer) {
+      // Edit & resend: the question goes again, as a sibling of the original, which stays.
+      const text = document.getElementById("composer-text");
+      text.value = bodyOf(edit.dataset.message).innerText;
+      composer.dataset.parent = edit.dataset.parent;
+      text.focus();
+    }
     const regenerate = event.target.closest("button.regenerate");
     if (regenerate) send({ type: "regenerate", message: Number(regenerate.dataset.message) });
     const copy = event.target.closest("button.copy-message, button.copy-code");

@@ -126,3 +126,21 @@ def test_hostile_markdown_runs_no_script_and_breaks_no_policy(page, sign_in, con
     assert page.evaluate(f"() => document.querySelectorAll('{hostile}').length") == 0
     assert dialogs == []
     assert page.csp_violations == []
+
+
+def test_edit_and_resend_keeps_the_original_question(page, sign_in, conversation):
+    open_chat(page, sign_in, conversation)
+    page.get_by_label("Message", exact=True).fill("Tell me about cats")
+    page.keyboard.press("Enter")
+    expect(page.locator("article.message-assistant.status-done")).to_be_visible(timeout=20_000)
+    expect(page.locator("article.message-assistant .message-meta")).to_contain_text("tokens/s")
+    page.get_by_role("button", name="Edit & resend").click()
+    composer = page.get_by_label("Message", exact=True)
+    expect(composer).to_have_value("Tell me about cats")
+    composer.fill("Tell me about dogs")
+    composer.press("Enter")
+    expect(page.locator("article.message-user").last).to_contain_text("Tell me about dogs")
+    expect(page.locator("article.message-assistant.status-done").last).to_be_visible(timeout=20_000)
+    page.reload()
+    expect(page.locator("article.message-user").get_by_text("2/2")).to_be_visible()
+    assert Message.objects.filter(role="user").count() == 2

@@ -188,3 +188,24 @@ async def test_a_long_answer_gets_throttled_markdown_renders_while_streaming(con
     for render in renders:
         assert "<p>" in render["html"] and "<script" not in render["html"]
     await socket.disconnect()
+
+
+async def test_edit_and_resend_makes_a_sibling_question_and_keeps_the_old_one(conversation, connect):
+    socket, _, _ = await connect(conversation)
+    await socket.send_json_to({"type": "send", "text": "First question"})
+    first_answer = (await frames_until_done(socket))[0]
+    await socket.send_json_to({"type": "send", "text": "Follow-up"})
+    follow_up = (await frames_until_done(socket))[0]
+    # Edit the follow-up: same parent (the first answer) as the original follow-up.
+    await socket.send_json_to({"type": "send", "text": "Better follow-up", "parent": first_answer["message"]})
+    edited = (await frames_until_done(socket))[0]
+    assert edited["question"]["text"] == "Better follow-up"
+    original_question = await saved(follow_up["parent"])
+    new_question = await saved(edited["parent"])
+    assert original_question.parent_id == new_question.parent_id == first_answer["message"]
+    # Editing the very first question starts a new root beside it.
+    await socket.send_json_to({"type": "send", "text": "Another start", "parent": None})
+    root = (await frames_until_done(socket))[0]
+    assert (await saved(root["parent"])).parent_id is None
+    assert await sync_to_async(Message.objects.filter(role="user").count)() == 4
+    await socket.disconnect()
