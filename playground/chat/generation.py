@@ -129,7 +129,7 @@ async def _render(live: Live) -> None:
         live.relay.append(event)
 
 
-async def _relay(live: Live, *, final: bool = False) -> None:
+async def _relay(live: Live) -> None:
     """Send what other processes' sockets have not seen yet, as one channel-layer message."""
     if not live.relay:
         return
@@ -233,5 +233,5 @@ async def _run(live: Live, request: dict[str, Any], call: tuple) -> None:
         done = {"type": "done", "message": live.message_id, "seq": live.seq, "status": str(status), "error": error_text}
         hub.publish(live.conversation_id, done)
         live.relay.append(done)
-        await _relay(live, final=True)
+        await _relay(live)
         LIVE.pop(live.message_id, None)

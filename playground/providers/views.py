@@ -10,7 +10,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -161,8 +161,6 @@ def key_test(request: HttpRequest, key_id: int) -> HttpResponse:
 def key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
     key = key_for(request.user, key_id)
     if key.shared and not key.member_role.at_least(Role.ADMIN):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied("Only admins and owners can revoke a shared key.")
     services.api_key_revoke(key=key)
     messages.success(request, f"Key {key.masked} revoked; it will not be used again.")
