@@ -146,13 +146,16 @@ def error_for_status(status: int, upstream_message: str | None, headers) -> Upst
     if status == 429:
         retry_after = retry_after_seconds(headers)
         when = f" Try again in {retry_after:g} s." if retry_after is not None else ""
+        limit, burst = headers.get("x-ratelimit-limit"), headers.get("x-ratelimit-burst")
+        stated = ", ".join(f"{name} {value}" for name, value in (("limit", limit), ("burst", burst)) if value)
+        limits = f" The provider's limits: {stated}." if stated else ""
         return RateLimited(
-            f"Rate limited by the provider{said}.{when}",
+            f"Rate limited by the provider{said}.{when}{limits}",
             status=status,
             upstream_message=upstream_message,
             retry_after=retry_after,
-            limit=headers.get("x-ratelimit-limit"),
-            burst=headers.get("x-ratelimit-burst"),
+            limit=limit,
+            burst=burst,
         )
     if status in (408, 409):
         return RetryableStatus(

@@ -209,3 +209,16 @@ async def test_edit_and_resend_makes_a_sibling_question_and_keeps_the_old_one(co
     assert (await saved(root["parent"])).parent_id is None
     assert await sync_to_async(Message.objects.filter(role="user").count)() == 4
     await socket.disconnect()
+
+
+async def test_rate_limits_are_shown_while_retrying_and_the_answer_still_comes(conversation, connect):
+    conversation.model = "demo-ratelimited"
+    await sync_to_async(conversation.save)()
+    socket, _, _ = await connect(conversation)
+    await socket.send_json_to({"type": "send", "text": "Hello"})
+    frames = await frames_until_done(socket)
+    [notice] = [frame for frame in frames if frame["type"] == "notice"]
+    assert "Rate limited by the provider" in notice["text"] and "limit 10, burst 2" in notice["text"]
+    assert "Retrying in 1.0 s" in notice["text"]
+    assert frames[-1]["status"] == "done"
+    await socket.disconnect()

@@ -162,6 +162,7 @@ async def test_rate_limited_then_success_is_retried_and_the_caller_is_told():
     assert retry.delay_s == pytest.approx(0.3, abs=0.06)
     assert retry.error.limit == "10" and retry.error.burst == "2"
     assert "Retrying in 0.3 s" in retry.message
+    assert "The provider's limits: limit 10, burst 2." in retry.message
     assert waited >= 0.29
     assert text_of(events) == "ok"
 
