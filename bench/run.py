@@ -35,6 +35,10 @@ BENCHMARKS = [
         },
     ),
     (
+        "bench.chat_page",
+        {"chat_page_1000_messages_ms": (200, "max", "ms", "server time of a chat page with 1,000 messages")},
+    ),
+    (
         "bench.markdown",
         {"markdown_100kb_ms": (50, "max", "ms", "sanitised markdown rendering of a 100 KB answer")},
     ),

@@ -223,6 +223,12 @@ async def _run(live: Live, request: dict[str, Any], call: tuple) -> None:
             "tool_calls": [call.__dict__ for call in tools.result()] or None,
             "references": references,
         }
+        try:
+            from playground.chat.markdown import render_markdown
+
+            fields["html"] = await asyncio.shield(asyncio.to_thread(render_markdown, live.text))
+        except Exception:  # the page renders it on first view instead
+            logger.exception("Could not render message %s", live.message_id)
         if usage is not None:
             fields.update(
                 prompt_tokens=usage.prompt_tokens,

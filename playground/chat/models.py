@@ -42,6 +42,8 @@ class Message(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
     role = models.CharField(max_length=20)
     content = models.TextField(blank=True)
+    # Sanitised markdown of a finished answer, rendered once (pages with many answers stay fast).
+    html = models.TextField(blank=True, editable=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DONE)
     error = models.TextField(blank=True)
     model = models.CharField(max_length=200, blank=True)

@@ -142,7 +142,14 @@ def conversation_delete(request: HttpRequest, conversation_id: int) -> HttpRespo
 
 
 def message_html(message: Message) -> str:
-    """Sanitised markdown for finished answers, escaped text for questions and live answers."""
-    if message.role == "assistant" and message.status != "streaming":
-        return render_markdown(message.content)
-    return render_plain(message.content)
+    """Sanitised markdown for finished answers, escaped text for questions and live answers.
+
+    A finished answer is rendered once and kept (generation stores it when the answer ends;
+    older answers are stored on first view).
+    """
+    if message.role != "assistant" or message.status == "streaming":
+        return render_plain(message.content)
+    if not message.html:
+        message.html = render_markdown(message.content)
+        Message.objects.filter(pk=message.pk).update(html=message.html)
+    return message.html
