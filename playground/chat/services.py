@@ -8,9 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from playground.chat.models import Conversation, Message, Status
-from playground.providers.keys import provider_document, target_for
+from playground.providers.keys import provider_schema, target_for
 from playground.schema.roles import history_policy
-from playground.schema.specs import endpoints_of
 
 MAX_MESSAGE_CHARS = 100_000
 
@@ -36,7 +35,7 @@ def path_to(message: Message | None) -> list[Message]:
 
 def request_for(conversation: Conversation, history: list[Message]) -> dict[str, Any]:
     """The chat request body for answering the last message of `history`."""
-    chat = endpoints_of(provider_document(conversation.provider)).get("chat")
+    chat = provider_schema(conversation.provider).endpoints.get("chat")
     roles = chat.message_roles if chat else None
     replayable = history_policy(roles) is None
     messages: list[dict[str, str]] = []

@@ -14,10 +14,9 @@ from playground.accounts.scoping import project_for, scoped_get
 from playground.chat import selectors, services
 from playground.chat.markdown import render_markdown, render_plain
 from playground.chat.models import Conversation, Message
-from playground.providers.keys import provider_document
+from playground.providers.keys import provider_schema
 from playground.schema.forms import parameter_form
 from playground.schema.roles import history_policy
-from playground.schema.specs import endpoints_of
 
 
 def conversation_for(user, conversation_id: int, *, role: Role = Role.VIEWER) -> Conversation:
@@ -38,7 +37,7 @@ class SettingsForm(forms.Form):
 def _chat_schema(conversation: Conversation):
     if conversation.provider is None:
         return None
-    return endpoints_of(provider_document(conversation.provider)).get("chat")
+    return provider_schema(conversation.provider).endpoints.get("chat")
 
 
 @require_http_methods(["GET", "POST"])

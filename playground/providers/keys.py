@@ -6,6 +6,7 @@ Other apps call `target_for(user, provider, project=...)` and hand the result to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q
@@ -42,14 +43,41 @@ def provider_document(provider: Provider) -> dict[str, Any]:
     return profile_document(provider.profile)
 
 
-def endpoint_paths(document: dict[str, Any]) -> dict[str, str]:
+@dataclass(frozen=True)
+class ProviderSchema:
+    """What the document in force says: its endpoints (with forms) and its models path."""
+
+    endpoints: dict[str, Any]  # endpoint name -> playground.schema.specs.EndpointSchema
+    models_path: str | None
+
+    def paths(self) -> dict[str, str]:
+        paths = {name: endpoint.path for name, endpoint in self.endpoints.items()}
+        if self.models_path:
+            paths["models"] = self.models_path
+        return paths
+
+
+_schemas: dict[tuple, ProviderSchema] = {}
+
+
+def provider_schema(provider: Provider) -> ProviderSchema:
+    """The provider's schema, resolved once per version of its document (not once per call).
+
+    The key holds what changes the document in force, so an upload, a refresh or a profile
+    change (in any process) is seen at once.
+    """
     from playground.schema.specs import endpoints_of, models_path_of
 
-    paths = {name: endpoint.path for name, endpoint in endpoints_of(document).items()}
-    models_path = models_path_of(document)
-    if models_path:
-        paths["models"] = models_path
-    return paths
+    key = (provider.pk, provider.profile, provider.schema_source, provider.uploaded_at, provider.fetched_at)
+    found = _schemas.get(key) if provider.pk else None
+    if found is None:
+        document = provider_document(provider)
+        found = ProviderSchema(endpoints=endpoints_of(document), models_path=models_path_of(document))
+        if provider.pk:
+            if len(_schemas) >= 256:
+                _schemas.clear()
+            _schemas[key] = found
+    return found
 
 
 def target_for(user, provider: Provider, *, project=None, key: ApiKey | None = None) -> tuple[Target, CallContext]:
@@ -61,8 +89,7 @@ def target_for(user, provider: Provider, *, project=None, key: ApiKey | None = N
     key = key or usable_key(user, provider)
     if key is None:
         raise NoKey(f"There is no API key for {provider.name} yet. An admin can add a shared one, or add your own.")
-    document = provider_document(provider)
-    meta = profile_meta(provider.profile)
+    schema = provider_schema(provider)
     timeouts = Timeouts.from_settings(
         connect=provider.connect_timeout,
         first_byte=provider.first_byte_timeout,
@@ -73,10 +100,10 @@ def target_for(user, provider: Provider, *, project=None, key: ApiKey | None = N
         base_url=provider.base_url,
         api_key=key.secret(),
         headers={header.name: header.plain_value() for header in provider.extra_headers.all()},
-        paths=endpoint_paths(document),
+        paths=schema.paths(),
         allow_local=provider.allow_local,
         timeouts=timeouts,
-        stream_usage=_accepts_stream_usage(document, meta),
+        stream_usage=_accepts_stream_usage(schema, profile_meta(provider.profile)),
         name=provider.name,
     )
     context = CallContext(
@@ -90,10 +117,8 @@ def target_for(user, provider: Provider, *, project=None, key: ApiKey | None = N
     return target, context
 
 
-def _accepts_stream_usage(document: dict[str, Any], meta: dict[str, Any]) -> bool:
-    from playground.schema.specs import endpoints_of
-
-    chat = endpoints_of(document).get("chat")
+def _accepts_stream_usage(schema: ProviderSchema, meta: dict[str, Any]) -> bool:
+    chat = schema.endpoints.get("chat")
     if chat is not None:
         return "stream_options" in (chat.request_schema.get("properties") or {})
     return bool(meta.get("stream_usage"))

@@ -20,7 +20,7 @@ from playground.accounts.models import Role
 from playground.accounts.scoping import scoped_get, team_for
 from playground.providers import services
 from playground.providers.forms import ApiKeyForm, HeaderFormSet, ProviderForm, SchemaUploadForm
-from playground.providers.keys import NoKey, provider_document, usable_keys
+from playground.providers.keys import NoKey, provider_schema, usable_keys
 from playground.providers.models import ApiKey, Provider
 from playground.providers.profiles import profile_meta
 from playground.upstream import errors
@@ -72,8 +72,6 @@ def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
     keys = provider.api_keys.all()
     if not is_admin:
         keys = keys.filter(Q(owner__isnull=True) | Q(owner=request.user))
-    from playground.schema.specs import endpoints_of
-
     context = {
         "provider": provider,
         "is_admin": is_admin,
@@ -81,7 +79,7 @@ def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
         "has_usable_key": usable_keys(request.user, provider).exists(),
         "key_form": ApiKeyForm(can_share=is_admin),
         "schema_form": SchemaUploadForm(),
-        "endpoints": sorted(endpoints_of(provider_document(provider))),
+        "endpoints": sorted(provider_schema(provider).endpoints),
         "meta": profile_meta(provider.profile),
     }
     return render(request, "providers/provider_detail.html", context)
@@ -92,10 +90,8 @@ def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
 def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
     provider = provider_for(request.user, provider_id, role=Role.ADMIN)
     form = ProviderForm(request.POST or None, instance=provider, user=request.user)
-    initial = [{"name": h.name, "value": "", "secret": h.secret} for h in provider.extra_headers.all()]
-    for index, header in enumerate(provider.extra_headers.all()):
-        if not header.secret:
-            initial[index]["value"] = header.value
+    # Secret values are never sent back to the browser; an empty box keeps them.
+    initial = [{"name": h.name, "value": h.value, "secret": h.secret} for h in provider.extra_headers.all()]
     headers = HeaderFormSet(request.POST or None, prefix="headers", initial=initial)
     if request.method == "POST" and form.is_valid() and headers.is_valid():
         try:
@@ -225,10 +221,9 @@ def parameters(request: HttpRequest, provider_id: int, endpoint: str) -> HttpRes
     """The schema-generated parameter form of one endpoint, with the request and its code."""
     from playground.providers.snippets import snippets
     from playground.schema.forms import parameter_form
-    from playground.schema.specs import endpoints_of
 
     provider = provider_for(request.user, provider_id)
-    schema = endpoints_of(provider_document(provider)).get(endpoint)
+    schema = provider_schema(provider).endpoints.get(endpoint)
     if schema is None:
         raise Http404
     form = parameter_form(schema, request.POST or None)
