@@ -150,19 +150,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             parent_id=parent_id or None,
             from_root=parent_id == 0,
         )
-        self._started(answer, question={"id": answer.parent_id, "text": text.strip()})
-        generation.start(answer.pk, conversation.pk, request, call)
+        self._start(conversation, answer, request, call, question={"id": answer.parent_id, "text": text.strip()})
 
     async def do_regenerate(self, conversation: Conversation, content: dict[str, Any]) -> None:
         answer, request, call = await database_sync_to_async(services.message_regenerate)(
             conversation=conversation, user=self.user, message_id=int(content.get("message"))
         )
-        self._started(answer)
-        generation.start(answer.pk, conversation.pk, request, call)
+        self._start(conversation, answer, request, call)
 
-    def _started(self, answer: Message, question: dict[str, Any] | None = None) -> None:
-        event = {"type": "started", "message": answer.pk, "parent": answer.parent_id, "question": question}
-        hub.publish(self.conversation_id, event)
+    def _start(self, conversation, answer: Message, request, call, question: dict[str, Any] | None = None) -> None:
+        announce = {"type": "started", "message": answer.pk, "parent": answer.parent_id, "question": question}
+        endpoint = services.endpoint_of(conversation)
+        generation.start(answer.pk, conversation.pk, request, call, endpoint=endpoint, announce=announce)
 
     async def do_stop(self, conversation: Conversation, content: dict[str, Any]) -> None:
         await generation.cancel(int(content.get("message")), conversation.pk)

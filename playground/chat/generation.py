@@ -25,6 +25,7 @@ from playground.chat.models import Message, Status
 from playground.upstream import errors
 from playground.upstream.events import (
     Finish,
+    Logprobs,
     References,
     Retrying,
     TextDelta,
@@ -42,6 +43,7 @@ RELAY_S = 0.25
 # 20 times its own rendering time, so that the cost stays linear in the answer's length.
 RENDER_S = 1.0
 RENDER_COST_FACTOR = 20
+MAX_LOGPROB_TOKENS = 4096  # kept per answer when logprobs were asked for
 PROCESS = f"{os.uname().nodename}:{os.getpid()}"
 
 
@@ -75,12 +77,28 @@ def snapshot(message_id: int) -> dict[str, Any] | None:
     return {"type": "snapshot", "message": message_id, "seq": live.seq, "text": live.text}
 
 
-def start(message_id: int, conversation_id: int, request: dict[str, Any], call: tuple) -> Live:
-    """Start the task for an assistant message that services.message_send created."""
+def start(
+    message_id: int,
+    conversation_id: int,
+    request: dict[str, Any],
+    call: tuple,
+    *,
+    endpoint: str = "chat",
+    announce: dict[str, Any] | None = None,
+) -> Live:
+    """Start the task for an assistant message that services.message_send created.
+
+    `announce` (the "started" event) goes to this process's sockets now and leads the first
+    batch to other processes, so watchers everywhere learn of the answer before its text.
+    """
     live = Live(message_id=message_id, conversation_id=conversation_id)
     live.next_render = asyncio.get_running_loop().time() + RENDER_S
     LIVE[message_id] = live
-    live.task = asyncio.get_running_loop().create_task(_run(live, request, call))
+    if announce is not None:
+        hub.publish(conversation_id, announce)
+        live.relay.append(announce)
+    stream = upstream.stream_completion if endpoint == "completions" else upstream.stream_chat
+    live.task = asyncio.get_running_loop().create_task(_run(live, stream, request, call))
     return live
 
 
@@ -148,7 +166,7 @@ def _save(message_id: int, **fields: Any) -> None:
     Message.objects.filter(pk=message_id).update(**fields)
 
 
-async def _run(live: Live, request: dict[str, Any], call: tuple) -> None:
+async def _run(live: Live, stream, request: dict[str, Any], call: tuple) -> None:
     target, context = call
     loop = asyncio.get_running_loop()
     last_flush = last_checkpoint = last_relay = loop.time()
@@ -158,6 +176,7 @@ async def _run(live: Live, request: dict[str, Any], call: tuple) -> None:
     usage: Usage | None = None
     tools = ToolCallAccumulator()
     references = None
+    logprobs: list[dict[str, Any]] = []
     status, error_text = Status.DONE, ""
     flush_handle: asyncio.TimerHandle | None = None
 
@@ -168,7 +187,7 @@ async def _run(live: Live, request: dict[str, Any], call: tuple) -> None:
         last_flush = loop.time()
 
     try:
-        async with upstream.stream_chat(target, request, context=context) as events:
+        async with stream(target, request, context=context) as events:
             async for event in events:
                 if isinstance(event, TextDelta):
                     if first_token is None:
@@ -188,6 +207,9 @@ async def _run(live: Live, request: dict[str, Any], call: tuple) -> None:
                     usage = event
                 elif isinstance(event, References):
                     references = event.data
+                elif isinstance(event, Logprobs):
+                    if event.index == 0 and len(logprobs) < MAX_LOGPROB_TOKENS:
+                        logprobs.extend(event.tokens[: MAX_LOGPROB_TOKENS - len(logprobs)])
                 elif isinstance(event, Retrying):
                     notice = {"type": "notice", "message": live.message_id, "text": event.message}
                     hub.publish(live.conversation_id, notice)
@@ -222,11 +244,12 @@ async def _run(live: Live, request: dict[str, Any], call: tuple) -> None:
             "total_ms": round((time.monotonic() - started) * 1000),
             "tool_calls": [call.__dict__ for call in tools.result()] or None,
             "references": references,
+            "logprobs": logprobs or None,
         }
         try:
-            from playground.chat.markdown import render_markdown
+            from playground.chat.markdown import render_answer
 
-            fields["html"] = await asyncio.shield(asyncio.to_thread(render_markdown, live.text))
+            fields["html"] = await asyncio.shield(asyncio.to_thread(render_answer, live.text, request))
         except Exception:  # the page renders it on first view instead
             logger.exception("Could not render message %s", live.message_id)
         if usage is not None:

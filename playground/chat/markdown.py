@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import functools
 import html
+import json
 import re
 from collections.abc import Sequence
 
@@ -316,3 +317,21 @@ def render_markdown(text: str) -> str:
 def render_plain(text: str) -> str:
     """Escape untrusted text for HTML, keeping its newlines (for `white-space: pre-wrap`)."""
     return html.escape(text.replace("\r", "").replace("\x00", "\ufffd"), quote=True)
+
+
+def _asked_for_json(request: dict | None) -> bool:
+    response_format = (request or {}).get("response_format")
+    return isinstance(response_format, dict) and response_format.get("type") in ("json_object", "json_schema")
+
+
+def render_answer(text: str, request: dict | None = None) -> str:
+    """A finished answer: JSON-mode answers that parse are pretty-printed as a JSON code
+    block; everything else is rendered as markdown."""
+    if _asked_for_json(request):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            pass
+        else:
+            return render_markdown(f"```json\n{json.dumps(value, indent=2, ensure_ascii=False)}\n```")
+    return render_markdown(text)

@@ -10,10 +10,18 @@ from django.conf import settings
 from django.db import models
 
 
+class Mode(models.TextChoices):
+    CHAT = "chat", "Chat"
+    COMPLETION = "completion", "Text completion"
+
+
 class Conversation(models.Model):
     project = models.ForeignKey("accounts.Project", on_delete=models.CASCADE, related_name="conversations")
     provider = models.ForeignKey("providers.Provider", null=True, blank=True, on_delete=models.SET_NULL)
     model = models.CharField(max_length=200, blank=True)
+    mode = models.CharField(
+        max_length=20, choices=Mode.choices, default=Mode.CHAT, help_text="Text completion uses legacy /completions."
+    )
     params = models.JSONField(default=dict, blank=True)
     system = models.TextField(blank=True)
     title = models.CharField(max_length=200, blank=True)
@@ -56,6 +64,8 @@ class Message(models.Model):
     finish_reason = models.CharField(max_length=40, blank=True)
     tool_calls = models.JSONField(null=True, blank=True)
     references = models.JSONField(null=True, blank=True)
+    # Per token: {"token", "logprob", "top_logprobs": [{"token", "logprob"}]}, when requested.
+    logprobs = models.JSONField(null=True, blank=True)
     # How many deltas of this answer had been published when `content` was last saved.
     seq = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from playground.chat.models import Conversation, Message, Status
+from playground.chat.models import Conversation, Message, Mode, Status
 from playground.providers.keys import provider_schema, target_for
 from playground.schema.roles import history_policy
 
@@ -33,8 +33,19 @@ def path_to(message: Message | None) -> list[Message]:
     return path[::-1]
 
 
+def endpoint_of(conversation: Conversation) -> str:
+    """The provider endpoint the conversation's answers come from: "chat" or "completions"."""
+    return "completions" if conversation.mode == Mode.COMPLETION else "chat"
+
+
 def request_for(conversation: Conversation, history: list[Message]) -> dict[str, Any]:
-    """The chat request body for answering the last message of `history`."""
+    """The request body for answering the last message of `history`.
+
+    In text-completion mode the last message is the prompt the model continues (legacy
+    completions have no roles, so no history or system prompt is sent).
+    """
+    if conversation.mode == Mode.COMPLETION:
+        return {"model": conversation.model, "prompt": history[-1].content, **conversation.params}
     chat = provider_schema(conversation.provider).endpoints.get("chat")
     roles = chat.message_roles if chat else None
     replayable = history_policy(roles) is None
@@ -96,7 +107,7 @@ def _answer_to(conversation: Conversation, question: Message, user) -> tuple[Mes
         role="assistant",
         status=Status.STREAMING,
         model=conversation.model,
-        params={key: value for key, value in request.items() if key != "messages"},
+        params={key: value for key, value in request.items() if key not in ("messages", "prompt")},
         created_by=user,
     )
     conversation.current_leaf = answer

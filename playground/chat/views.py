@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from playground.accounts.models import Role
 from playground.accounts.scoping import project_for, scoped_get
 from playground.chat import selectors, services
-from playground.chat.markdown import render_markdown, render_plain
-from playground.chat.models import Conversation, Message
+from playground.chat.markdown import render_answer, render_plain
+from playground.chat.models import Conversation, Message, Mode
 from playground.providers.keys import provider_schema
 from playground.schema.forms import parameter_form
 from playground.schema.roles import history_policy
@@ -27,17 +27,39 @@ def conversation_for(user, conversation_id: int, *, role: Role = Role.VIEWER) ->
 class SettingsForm(forms.Form):
     provider = forms.ModelChoiceField(queryset=None, label="Provider", empty_label="Choose a provider")
     model = forms.CharField(label="Model", max_length=200, widget=forms.TextInput(attrs={"list": "model-options"}))
+    mode = forms.ChoiceField(
+        label="Mode",
+        choices=Mode.choices,
+        required=False,
+        help_text="Text completion sends your message as a prompt to continue (legacy /completions).",
+    )
     system = forms.CharField(label="System prompt", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["provider"].queryset = team.providers.all()
 
+    def clean(self):
+        data = super().clean()
+        data["mode"] = data.get("mode") or Mode.CHAT
+        provider, mode = data.get("provider"), data["mode"]
+        if (
+            provider is not None
+            and mode == Mode.COMPLETION
+            and "completions" not in provider_schema(provider).endpoints
+        ):
+            self.add_error("mode", f"{provider.name}'s API schema has no text completions endpoint (/completions).")
+        return data
 
-def _chat_schema(conversation: Conversation):
+
+def _answer_schema(conversation: Conversation):
+    """The schema of the endpoint the conversation's answers come from (chat or completions)."""
     if conversation.provider is None:
         return None
-    return provider_schema(conversation.provider).endpoints.get("chat")
+    return provider_schema(conversation.provider).endpoints.get(services.endpoint_of(conversation))
+
+
+COMPLETION_NOTE = "Text completion: each message is a prompt for the model to continue; earlier messages are not sent."
 
 
 @require_http_methods(["GET", "POST"])
@@ -59,26 +81,36 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     role = Role.MEMBER if request.method == "POST" else Role.VIEWER
     conversation = conversation_for(request.user, conversation_id, role=role)
     team = conversation.project.team
-    initial = {"provider": conversation.provider_id, "model": conversation.model, "system": conversation.system}
+    initial = {
+        "provider": conversation.provider_id,
+        "model": conversation.model,
+        "mode": conversation.mode,
+        "system": conversation.system,
+    }
     settings_form = SettingsForm(request.POST or None, team=team, initial=initial)
-    schema = _chat_schema(conversation)
+    schema = _answer_schema(conversation)
     params = parameter_form(schema, request.POST or None, initial=conversation.params) if schema else None
     if request.method == "POST" and settings_form.is_valid() and (params is None or params.is_valid()):
-        changed_provider = settings_form.cleaned_data["provider"] != conversation.provider
-        conversation.provider = settings_form.cleaned_data["provider"]
-        conversation.model = settings_form.cleaned_data["model"].strip()
-        conversation.system = settings_form.cleaned_data["system"]
-        conversation.params = {} if changed_provider or params is None else params.request_fields()
-        conversation.save(update_fields=["provider", "model", "system", "params", "updated_at"])
+        data = settings_form.cleaned_data
+        # Parameters belong to one endpoint of one provider's schema; another one starts afresh.
+        fresh = data["provider"] != conversation.provider or data["mode"] != conversation.mode
+        conversation.provider = data["provider"]
+        conversation.model = data["model"].strip()
+        conversation.mode = data["mode"]
+        conversation.system = data["system"]
+        conversation.params = {} if fresh or params is None else params.request_fields()
+        conversation.save(update_fields=["provider", "model", "mode", "system", "params", "updated_at"])
         messages.success(request, "Settings saved; they apply to the next message.")
         return redirect("conversation_detail", conversation_id=conversation.pk)
+    completion = conversation.mode == Mode.COMPLETION
+    roles = schema.message_roles if schema and not completion else None
     context = {
         "conversation": conversation,
         "thread": selectors.thread_of(conversation),
         "settings_form": settings_form,
         "params": params,
-        "history_policy": history_policy(schema.message_roles) if schema else None,
-        "system_allowed": schema is None or schema.message_roles is None or "system" in schema.message_roles,
+        "history_policy": COMPLETION_NOTE if completion else (history_policy(roles) if schema else None),
+        "system_allowed": not completion and (roles is None or "system" in roles),
         "can_send": conversation.member_role.at_least(Role.MEMBER),
     }
     return render(request, "chat/conversation_detail.html", context, status=400 if settings_form.errors else 200)
@@ -149,6 +181,6 @@ def message_html(message: Message) -> str:
     if message.role != "assistant" or message.status == "streaming":
         return render_plain(message.content)
     if not message.html:
-        message.html = render_markdown(message.content)
+        message.html = render_answer(message.content, message.params)
         Message.objects.filter(pk=message.pk).update(html=message.html)
     return message.html

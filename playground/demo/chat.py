@@ -41,6 +41,7 @@ class Generation:
     top_logprobs: int | None = None  # None: no logprobs
     tool_call: dict[str, str] | None = None
     broken: bool = False
+    references: dict[str, Any] | None = None  # JamAI-style, for requests with rag_params
     id: str = field(default_factory=lambda: secrets.token_hex(12))
     created: int = field(default_factory=lambda: int(time.time()))
 
@@ -131,6 +132,8 @@ def chat_generation(request: Request, body: dict[str, Any]) -> Generation:
         top_logprobs=int(body.get("top_logprobs") or 0) if body.get("logprobs") else None,
         broken=model.id == "demo-broken",
     )
+    if isinstance(body.get("rag_params"), dict):
+        generation.references = content.references_for(last_user_text or "", body["rag_params"])
     function = content.tool_to_call(body.get("tools") or [], body.get("tool_choice"), last_user_text or "")
     if function is not None:
         arguments = orjson.dumps(content.example_for(function.get("parameters") or {"type": "object"})).decode()
@@ -197,7 +200,10 @@ class ChatWire:
         return chunk
 
     def openings(self) -> list[dict]:
-        return [self._chunk(index, {"role": "assistant", "content": ""}) for index in range(self.generation.n)]
+        references = [self.generation.references] if self.generation.references else []
+        return references + [
+            self._chunk(index, {"role": "assistant", "content": ""}) for index in range(self.generation.n)
+        ]
 
     def pieces_at(self, index: int, position: int, piece: str) -> list[dict]:
         generation = self.generation
@@ -260,6 +266,7 @@ class ChatWire:
             "system_fingerprint": "demo",
             "choices": [{"index": index, **choice} for index in range(generation.n)],
             "usage": generation.usage(),
+            **({"references": generation.references} if generation.references else {}),
         }
 
 

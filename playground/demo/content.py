@@ -301,4 +301,35 @@ def json_answer(*, answer: str, parameters: list[tuple[str, Any]], response_form
         value = example_for(schema)
     else:
         value = {"answer": answer, "parameters": dict(parameters)}
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    return orjson.dumps(value).decode()  # compact, as models usually send it
+
+
+# A tiny knowledge table for requests with JamAI-style `rag_params`: the demo answers them
+# with a `chat.references` event first, as JamAI Base does, so citations can be tried.
+_KNOWLEDGE = [
+    ("Playground guide", "playground-guide.md", 1, "Every call through Playground writes one usage record."),
+    ("Playground guide", "playground-guide.md", 2, "API keys are encrypted at rest and shown masked."),
+    ("Demo upstream", "demo.md", 1, "The demo upstream streams answers at a realistic pace and needs no key."),
+    ("Demo upstream", "demo.md", 2, "demo-flaky fails every other call; demo-ratelimited answers 429 first."),
+    ("Streaming notes", "streaming.pdf", 4, "Stopping an answer keeps the text that already arrived."),
+    ("Streaming notes", "streaming.pdf", 7, "A reload in the middle of an answer continues it live."),
+]
+
+
+def references_for(query: str, rag_params: dict[str, Any]) -> dict[str, Any]:
+    """A `chat.references` object: the `k` knowledge chunks sharing most words with the query."""
+    words = set(re.findall(r"\w+", query.lower()))
+    k = max(1, min(int(rag_params.get("k") or 3), len(_KNOWLEDGE)))
+    ranked = sorted(_KNOWLEDGE, key=lambda item: -len(words & set(re.findall(r"\w+", item[3].lower()))))
+    chunks = [
+        {
+            "text": text,
+            "title": title,
+            "page": page,
+            "file_name": name,
+            "document_id": name,
+            "chunk_id": f"{name}#{page}",
+        }
+        for title, name, page, text in ranked[:k]
+    ]
+    return {"object": "chat.references", "chunks": chunks, "search_query": query, "finish_reason": None}

@@ -32,3 +32,46 @@ def pretty_json(value) -> str:
     import json
 
     return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+LOGPROB_ROWS_SHOWN = 1000
+
+
+@register.filter
+def logprob_rows(message) -> list[dict]:
+    """Token, its probability and the alternatives the model weighed, for the table."""
+    import math
+
+    def percent(logprob) -> str:
+        try:
+            return f"{math.exp(float(logprob)) * 100:.1f} %"
+        except (TypeError, ValueError, OverflowError):
+            return "?"
+
+    rows = []
+    for entry in (message.logprobs or [])[:LOGPROB_ROWS_SHOWN]:
+        alternatives = [
+            f"{alt.get('token', '')!r} {percent(alt.get('logprob'))}"
+            for alt in entry.get("top_logprobs") or []
+            if isinstance(alt, dict)
+        ]
+        rows.append(
+            {"token": repr(entry.get("token", "")), "probability": percent(entry.get("logprob")), "top": alternatives}
+        )
+    return rows
+
+
+@register.simple_tag
+def logprob_rows_shown() -> int:
+    return LOGPROB_ROWS_SHOWN
+
+
+@register.filter
+def pretty_arguments(arguments) -> str:
+    """A tool call's arguments as indented JSON (as sent, when they are not valid JSON)."""
+    import json
+
+    try:
+        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return arguments or ""
