@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "playground.usage",
     "playground.providers",
     "playground.chat",
+    "playground.images",
     "playground.demo",
 ]
 
@@ -234,3 +235,11 @@ UPSTREAM_MAX_KEEPALIVE = env_int("UPSTREAM_MAX_KEEPALIVE", 200)
 UPSTREAM_MAX_RETRIES = env_int("UPSTREAM_MAX_RETRIES", 2)
 UPSTREAM_RETRY_AFTER_CAP = env_float("UPSTREAM_RETRY_AFTER_CAP", 20)
 UPSTREAM_BACKOFF_BASE = env_float("UPSTREAM_BACKOFF_BASE", 0.5)
+
+# --- Images --------------------------------------------------------------------------------
+
+# Generated pictures are kept here, named by content hash, and handed out only by views that
+# check team membership: never serve this folder directly.
+PRIVATE_MEDIA_ROOT = DATA_DIR / "media"
+# Largest picture kept (and downloaded, when an API answers with a URL), in bytes.
+IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 20 * 1024 * 1024)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("playground.accounts.urls")),
     path("", include("playground.providers.urls")),
     path("", include("playground.chat.urls")),
+    path("", include("playground.images.urls")),
 ]
