@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "playground.chat",
     "playground.images",
     "playground.demo",
+    "playground.embeddings",
 ]
 
 MIDDLEWARE = [
@@ -235,6 +236,11 @@ UPSTREAM_MAX_KEEPALIVE = env_int("UPSTREAM_MAX_KEEPALIVE", 200)
 UPSTREAM_MAX_RETRIES = env_int("UPSTREAM_MAX_RETRIES", 2)
 UPSTREAM_RETRY_AFTER_CAP = env_float("UPSTREAM_RETRY_AFTER_CAP", 20)
 UPSTREAM_BACKOFF_BASE = env_float("UPSTREAM_BACKOFF_BASE", 0.5)
+
+# --- Embeddings ----------------------------------------------------------------------------
+
+# Texts per embeddings request; lowered further where a provider's schema or profile says so.
+EMBEDDINGS_BATCH_SIZE = env_int("EMBEDDINGS_BATCH_SIZE", 256)
 
 # --- Images --------------------------------------------------------------------------------
 

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("playground.providers.urls")),
     path("", include("playground.chat.urls")),
     path("", include("playground.images.urls")),
+    path("", include("playground.embeddings.urls")),
 ]

@@ -1,0 +1,223 @@
+"""Server-rendered SVG charts of a run: the similarity heatmap and the 2-D scatter.
+
+Colours are CSS classes (static/css/embeddings.css sets them for light and dark themes),
+text uses currentColor, and every mark has a <title> that browsers show on hover. Each chart
+comes with the same numbers as an HTML table in the page, for screen readers and keyboards.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+# More texts than this and the heatmap shows representatives (see `representatives`).
+HEATMAP_MAX = 60
+HEAT_STEPS = 9
+SCATTER_COLOURS = 10  # label colours c0..c9; further labels share "other"
+_CELL = 14
+_LABEL_WIDTH = 230
+_LABEL_CHARS = 34
+
+
+def short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _number(value: float) -> str:
+    return f"{value:.2f}".replace("-0.00", "0.00")
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    number: int  # 1-based position in the heatmap
+    index: int  # position in the run
+    text: str
+    group: int  # texts this row stands for (1 unless the heatmap shows representatives)
+    cells: list[tuple[float, int]]  # (similarity, colour step) per column
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    rows: list[HeatRow]
+    total: int
+    low: float
+    high: float
+    svg: SafeString
+
+    @property
+    def is_subset(self) -> bool:
+        return len(self.rows) < self.total
+
+    @property
+    def legend(self) -> list[tuple[int, str, str]]:
+        width = (self.high - self.low) / HEAT_STEPS
+        return [
+            (step, _number(self.low + step * width), _number(self.low + (step + 1) * width))
+            for step in range(HEAT_STEPS)
+        ]
+
+
+def representatives(similarity: np.ndarray, order: np.ndarray, limit: int) -> tuple[list[int], list[int]]:
+    """At most `limit` texts standing for all of them: the order is cut into `limit` runs of
+    neighbouring texts, and each run is represented by its medoid (the text most similar to
+    the rest of its run). Returns the texts in display order and how many each stands for."""
+    if len(order) <= limit:
+        return [int(i) for i in order], [1] * len(order)
+    shown, sizes = [], []
+    for block in np.array_split(order, limit):
+        within = similarity[np.ix_(block, block)].sum(axis=1)
+        shown.append(int(block[int(np.argmax(within))]))
+        sizes.append(len(block))
+    return shown, sizes
+
+
+def heatmap(similarity: np.ndarray, order: np.ndarray, texts: list[str]) -> Heatmap:
+    shown, sizes = representatives(similarity, order, HEATMAP_MAX)
+    values = similarity[np.ix_(shown, shown)].astype(np.float64)
+    count = len(shown)
+    off_diagonal = values[~np.eye(count, dtype=bool)]
+    low = float(np.floor(off_diagonal.min() * 20) / 20) if off_diagonal.size else 0.0
+    high = float(np.ceil(off_diagonal.max() * 20) / 20) if off_diagonal.size else 1.0
+    if high <= low:
+        low, high = low - 0.05, high + 0.05
+    steps = np.clip(((values - low) / (high - low) * HEAT_STEPS).astype(int), 0, HEAT_STEPS - 1)
+    rows = [
+        HeatRow(
+            number=row + 1,
+            index=shown[row],
+            text=texts[shown[row]],
+            group=sizes[row],
+            cells=[(float(values[row, col]), int(steps[row, col])) for col in range(count)],
+        )
+        for row in range(count)
+    ]
+    return Heatmap(rows=rows, total=len(order), low=low, high=high, svg=_heatmap_svg(rows, len(order)))
+
+
+def _heatmap_svg(rows: list[HeatRow], total: int) -> SafeString:
+    count = len(rows)
+    top = 26
+    width, height = _LABEL_WIDTH + count * _CELL + 4, top + count * _CELL + 4
+    subset = f", {count} representatives of {total:,} texts" if count < total else ""
+    parts = [
+        f'<svg class="heatmap-chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="heatmap-title heatmap-desc" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="heatmap-title">Cosine similarity heatmap{subset}</title>',
+        '<desc id="heatmap-desc">Darker or brighter cells are more similar pairs; texts are ordered so that '
+        "similar ones sit together. The table beside the chart holds the same values.</desc>",
+    ]
+    for col, row in enumerate(rows):
+        x = _LABEL_WIDTH + col * _CELL + _CELL / 2
+        parts.append(f'<text class="col-label" x="{x:g}" y="{top - 6}" text-anchor="middle">{row.number}</text>')
+    labels = [escape(short(row.text, 24)) for row in rows]
+    for r, row in enumerate(rows):
+        y = top + r * _CELL
+        parts.append(
+            f'<text class="row-label" x="{_LABEL_WIDTH - 6}" y="{y + _CELL - 3}" text-anchor="end">'
+            f"{row.number}. {escape(short(row.text, _LABEL_CHARS))}<title>{escape(short(row.text, 300))}</title></text>"
+        )
+        parts.append('<g class="heat-row">')
+        for c, (value, step) in enumerate(row.cells):
+            parts.append(
+                f'<rect x="{_LABEL_WIDTH + c * _CELL}" y="{y}" width="{_CELL}" height="{_CELL}" class="h{step}">'
+                f"<title>{row.number}. {labels[r]} × {c + 1}. {labels[c]}: {_number(value)}</title></rect>"
+            )
+        parts.append("</g>")
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    css: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Point:
+    number: int
+    text: str
+    label: str
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class Scatter:
+    points: list[Point]
+    legend: list[LegendEntry]
+    explained: tuple[float, float]
+    svg: SafeString
+
+
+def scatter(points: np.ndarray, explained: tuple[float, float], texts: list[str], labels: list[str]) -> Scatter:
+    labels = labels if any(labels) else []
+    counts = Counter(label for label in labels if label)
+    coloured = [label for label, _ in counts.most_common(SCATTER_COLOURS)]
+    if len(counts) > SCATTER_COLOURS:
+        coloured = coloured[: SCATTER_COLOURS - 1]
+    css_of = {label: f"c{i}" for i, label in enumerate(coloured)}
+    legend = [LegendEntry(css_of[label], label, counts[label]) for label in coloured]
+    others = sum(count for label, count in counts.items() if label not in css_of)
+    if others:
+        legend.append(LegendEntry("c-other", f"{len(counts) - len(coloured)} other labels", others))
+    unlabelled = sum(1 for label in labels if not label)
+    if labels and unlabelled:
+        legend.append(LegendEntry("c-none", "no label", unlabelled))
+
+    def css(index: int) -> str:
+        if not labels:
+            return "c-none"
+        label = labels[index]
+        return css_of.get(label, "c-other") if label else "c-none"
+
+    rows = [
+        Point(i + 1, texts[i], labels[i] if labels else "", float(points[i, 0]), float(points[i, 1]))
+        for i in range(len(texts))
+    ]
+    return Scatter(rows, legend, explained, _scatter_svg(rows, [css(i) for i in range(len(rows))], explained))
+
+
+def _scatter_svg(points: list[Point], classes: list[str], explained: tuple[float, float]) -> SafeString:
+    width, height = 640, 440
+    left, right, top, bottom = 44, 12, 12, 44
+    xs = np.array([point.x for point in points]) if points else np.zeros(1)
+    ys = np.array([point.y for point in points]) if points else np.zeros(1)
+
+    def scale(values: np.ndarray, start: float, span: float, flip: bool) -> np.ndarray:
+        low, high = float(values.min()), float(values.max())
+        pad = (high - low) * 0.05 or 1.0
+        fraction = (values - (low - pad)) / ((high + pad) - (low - pad))
+        return start + (1 - fraction if flip else fraction) * span
+
+    cx = scale(xs, left, width - left - right, flip=False)
+    cy = scale(ys, top, height - top - bottom, flip=True)
+    radius = 4 if len(points) <= 300 else 3 if len(points) <= 1000 else 2.2
+    middle = top + (height - top - bottom) / 2
+    parts = [
+        f'<svg class="scatter-chart" viewBox="0 0 {width} {height}" role="img" '
+        'aria-labelledby="scatter-title scatter-desc" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="scatter-title">2-D projection (PCA) of {len(points):,} texts</title>',
+        '<desc id="scatter-desc">Each point is a text; texts with similar embeddings lie close together. '
+        "Colours show labels. The data table below lists every point.</desc>",
+        f'<rect class="plot-area" x="{left}" y="{top}" width="{width - left - right}" '
+        f'height="{height - top - bottom}"/>',
+        f'<text class="axis-label" x="{left + (width - left - right) / 2:g}" y="{height - 12}" text-anchor="middle">'
+        f"PC 1 ({explained[0]:.0%} of the variance)</text>",
+        f'<text class="axis-label" x="14" y="{middle:g}" text-anchor="middle" transform="rotate(-90 14 {middle:g})">'
+        f"PC 2 ({explained[1]:.0%} of the variance)</text>",
+    ]
+    for point, css, x, y in zip(points, classes, cx, cy, strict=False):
+        label = f" — {escape(point.label)}" if point.label else ""
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:g}" class="{css}">'
+            f"<title>{point.number}. {escape(short(point.text, 120))}{label}</title></circle>"
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
