@@ -64,12 +64,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4404)
             return
         self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        # Per answer: the highest seq this socket has been sent, so no delta goes twice.
+        self.have: dict[int, int] = {}
+        # Deltas of answers that were already streaming, held until their snapshot arrives.
+        streaming = await _streaming_ids(self.conversation_id)
+        self.held: dict[int, list[dict[str, Any]]] = {message_id: [] for message_id in streaming}
         self.writer = asyncio.get_running_loop().create_task(self._write())
         hub.subscribe(self.conversation_id, self.outbox.put_nowait)
         self.group = generation.group_name(self.conversation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self._send_snapshots()
+        await self._send_snapshots(streaming)
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "outbox"):
@@ -80,13 +85,45 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _write(self) -> None:
         while True:
-            event = await self.outbox.get()
-            await self.send_json(event)
+            for event in self._admit(await self.outbox.get()):
+                await self.send_json(event)
 
-    async def _send_snapshots(self) -> None:
+    def _admit(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """What of `event` this socket should get: deltas arrive from this process and, in
+        batches, from others, and may overlap a snapshot; each seq is sent once, in order."""
+        kind, message_id = event.get("type"), event.get("message")
+        if kind == "started":
+            if message_id in self.have or message_id in self.held:
+                return []  # a batch from another process can arrive after this socket caught up
+            self.have[message_id] = 0
+        elif kind == "snapshot":
+            if event["seq"] <= self.have.get(message_id, -1):
+                return []  # this socket already has all of it
+            self.have[message_id] = event["seq"]
+            held = self.held.pop(message_id, [])
+            return [event, *(delta for delta in held if self._fresh(delta))]
+        elif kind == "delta":
+            if message_id in self.held:
+                self.held[message_id].append(event)
+                return []
+            if not self._fresh(event):
+                return []
+        elif kind == "done":
+            self.held.pop(message_id, None)
+            self.have.pop(message_id, None)
+        return [event]
+
+    def _fresh(self, delta: dict[str, Any]) -> bool:
+        have = self.have.get(delta["message"])
+        if have is not None and delta["seq"] <= have:
+            return False
+        self.have[delta["message"]] = delta["seq"]
+        return True
+
+    async def _send_snapshots(self, streaming: list[int]) -> None:
         """Catch a socket up on answers still streaming: here directly, elsewhere by asking."""
         remote = False
-        for message_id in await _streaming_ids(self.conversation_id):
+        for message_id in streaming:
             found = generation.snapshot(message_id)
             if found is not None:
                 self.outbox.put_nowait(found)
