@@ -42,7 +42,7 @@ def _free_port() -> int:
 
 def _start_worker(env: dict[str, str]) -> tuple[subprocess.Popen, int, object]:
     port = _free_port()
-    output = tempfile.TemporaryFile(mode="w+")
+    output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by the fixture, after the worker stops)
     process = subprocess.Popen(
         [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "playground.asgi:application"],
         cwd=ROOT,
