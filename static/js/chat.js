@@ -183,7 +183,16 @@
     const copy = event.target.closest("button.copy-message, button.copy-code");
     if (copy) {
       const source = copy.dataset.copyTarget ? document.getElementById(copy.dataset.copyTarget) : copy.closest(".code-block")?.querySelector("pre");
-      if (source && navigator.clipboard) navigator.clipboard.writeText(source.innerText);
+      if (source && navigator.clipboard) {
+        navigator.clipboard.writeText(source.innerText).then(() => {
+          const label = copy.textContent;
+          copy.textContent = "Copied";
+          setTimeout(() => { copy.textContent = label; }, 1500);
+        }, () => {
+          connection.textContent = "Could not copy: the browser did not allow it.";
+          connection.setAttribute("role", "alert");
+        });
+      }
     }
   });
 

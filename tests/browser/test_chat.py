@@ -144,3 +144,19 @@ def test_edit_and_resend_keeps_the_original_question(page, sign_in, conversation
     page.reload()
     expect(page.locator("article.message-user").get_by_text("2/2")).to_be_visible()
     assert Message.objects.filter(role="user").count() == 2
+
+
+def test_each_code_block_and_the_whole_message_can_be_copied(page, sign_in, conversation):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_chat(page, sign_in, conversation)
+    page.get_by_label("Message", exact=True).fill("Show me some code")
+    page.keyboard.press("Enter")
+    answer = page.locator("article.message-assistant.status-done")
+    code = answer.locator(".code-block pre")
+    expect(code).to_be_visible(timeout=20_000)
+    answer.get_by_role("button", name="Copy code").click()
+    expect(answer.get_by_role("button", name="Copy code")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == code.inner_text()
+    answer.get_by_role("button", name="Copy message").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == answer.locator(".message-body").inner_text() and code.inner_text() in copied
