@@ -21,8 +21,6 @@ PAGE_FIELDS = ("stream",)
 
 
 class ImageForm(forms.Form):
-    label_suffix = ""
-
     prompt = forms.CharField(label="Prompt", widget=forms.Textarea(attrs={"rows": 3}), strip=False)
     provider = forms.ModelChoiceField(queryset=Provider.objects.none(), label="Provider", empty_label=None)
     model = forms.CharField(
@@ -35,7 +33,7 @@ class ImageForm(forms.Form):
     params_for = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, providers: list[Provider], **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         self.fields["provider"].queryset = Provider.objects.filter(pk__in=[p.pk for p in providers]).order_by(
             "name", "id"
         )
