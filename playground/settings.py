@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "playground.usage",
     "playground.providers",
     "playground.chat",
+    "playground.prompts",
     "playground.images",
     "playground.demo",
     "playground.embeddings",

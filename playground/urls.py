@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("playground.accounts.urls")),
     path("", include("playground.providers.urls")),
     path("", include("playground.chat.urls")),
+    path("", include("playground.prompts.urls")),
     path("", include("playground.images.urls")),
     path("", include("playground.embeddings.urls")),
 ]
