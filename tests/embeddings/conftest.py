@@ -9,22 +9,11 @@ from django.urls import reverse
 from playground.demo.embeddings import embed
 from playground.embeddings.models import EmbeddingRun, Status
 
+# The demo's vectors are alike when texts share words, so each topic shares its own words.
 TOPICS = {
-    "cats": [
-        "cats purr and sleep in the sun",
-        "a cat chased a mouse in the kitchen",
-        "kittens and cats love warm blankets",
-    ],
-    "rockets": [
-        "the rocket engine burns liquid fuel",
-        "a rocket launch lights up the night sky",
-        "engineers test the rocket engine again",
-    ],
-    "bread": [
-        "bake bread with flour water and yeast",
-        "fresh bread from the oven smells good",
-        "sourdough bread needs a slow rise",
-    ],
+    "cats": ["cats purr on warm sofas", "sleepy cats purr softly", "cats chase mice then purr"],
+    "rockets": ["rockets burn fuel to reach orbit", "engineers launch rockets into orbit", "rockets need fuel"],
+    "bread": ["bread dough needs yeast", "fresh bread dough rising with yeast", "bakers knead bread dough"],
 }
 
 

@@ -31,7 +31,9 @@ def test_a_run_embeds_the_texts_and_stores_the_demo_vectors(client, member, demo
 @pytest.mark.parametrize("encoding", ["float", "base64"])
 def test_dimensions_and_either_encoding_give_the_same_vectors(client, member, demo_provider, create_url, encoding):
     client.force_login(member)
-    post_run(client, create_url, demo_provider, "\n".join(TEXTS), **{"p-dimensions": "64", "p-encoding_format": encoding})
+    post_run(
+        client, create_url, demo_provider, "\n".join(TEXTS), **{"p-dimensions": "64", "p-encoding_format": encoding}
+    )
     run = EmbeddingRun.objects.get()
     assert run.status == Status.DONE, run.error
     assert run.params == {"dimensions": 64, "encoding_format": encoding}
