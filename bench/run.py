@@ -39,6 +39,30 @@ BENCHMARKS = [
         {"chat_page_1000_messages_ms": (200, "max", "ms", "server time of a chat page with 1,000 messages")},
     ),
     (
+        "bench.streams",
+        {
+            "relay_ttft_overhead_p50_ms": (
+                5,
+                "max",
+                "ms",
+                "first token through our websocket minus direct, 100 streams",
+            ),
+            "relay_ttft_overhead_p99_ms": (25, "max", "ms", "the same at the 99th percentile"),
+            "relay_ttft_p50_ms": (None, None, "ms", "first token through our websocket (demo-chat, ~150 ms pace)"),
+            "direct_ttft_p50_ms": (None, None, "ms", "baseline: first token reading the demo upstream directly"),
+            "relay_ttft_streams_ok": (None, None, "streams", "relayed streams that completed, of 300"),
+            "streams_1000_complete": (
+                1000,
+                "min",
+                "streams",
+                "of 1,000 concurrent 500-token streams at 20 tokens/s, exact",
+            ),
+            "streams_1000_rss_mb": (300, "max", "MB", "server memory growth during the 1,000 streams"),
+            "streams_1000_cpu_s": (None, None, "s", "server CPU time for the 1,000 streams"),
+            "streams_1000_wall_s": (None, None, "s", "wall time of the 1,000 streams (ideal: 25 s plus first token)"),
+        },
+    ),
+    (
         "bench.markdown",
         {"markdown_100kb_ms": (50, "max", "ms", "sanitised markdown rendering of a 100 KB answer")},
     ),
