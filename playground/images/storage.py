@@ -90,7 +90,9 @@ def inspect(data: bytes) -> tuple[str, int, int]:
                 image.verify()
     except ImageRejected:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected("The picture has too many pixels.") from None
+    except UnidentifiedImageError:
         raise ImageRejected("The provider sent something that is not a picture.") from None
     except (OSError, SyntaxError, ValueError):
         raise ImageRejected("The provider sent a damaged picture.") from None

@@ -44,7 +44,8 @@ def image_gallery(request: HttpRequest, project_id: int) -> HttpResponse:
 @require_POST
 @login_required
 async def image_generate(request: HttpRequest, project_id: int) -> HttpResponse:
-    """Async, so that waiting for the provider holds no thread: other people's pages go on."""
+    """Async: the wait for the provider happens on the server's event loop, so other people's
+    requests, and other generations, go on meanwhile."""
     user = await request.auser()
     project = await sync_to_async(project_for)(user, project_id, role=Role.MEMBER)
     forms, body = await sync_to_async(_bound)(project, request.POST)
