@@ -91,7 +91,8 @@ def _render_page(request: HttpRequest, project, forms: GenerateForms | None, gen
     if request.method == "POST" and request.htmx:
         return render(request, "images/gallery.html#workspace", context)
     failed = forms is not None and (forms.form.errors or (forms.params and forms.params.errors))
-    status = 400 if failed else 502 if generation is not None and not generation.succeeded else 200
+    nothing_made = generation is not None and not getattr(generation, "kept_images", None)
+    status = 400 if failed else 502 if nothing_made else 200
     return render(request, "images/gallery.html", context, status=status)
 
 

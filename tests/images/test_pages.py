@@ -118,6 +118,14 @@ def test_files_are_served_with_their_checked_type_and_nosniff(client, team_with_
     assert thumbnail.content.startswith(b"RIFF") and thumbnail["ETag"] != response["ETag"]
 
 
+def test_the_private_folder_is_not_served_by_any_other_address(client, team_with_roles, make_image):
+    image = make_image("member")
+    client.force_login(team_with_roles.users["owner"])
+    relative = storage.path_of(image.file_name).relative_to(storage.images_dir().parent)
+    for prefix in ("/media/", "/static/", "/data/media/"):
+        assert client.get(f"{prefix}{relative}").status_code == 404, prefix
+
+
 def test_download_is_an_attachment(client, team_with_roles, make_image):
     image = make_image("member")
     client.force_login(team_with_roles.users["viewer"])
