@@ -117,7 +117,7 @@ def dict_changes(old: dict[str, Any], new: dict[str, Any]) -> list[ValueChange]:
 def version_diff(old: PromptVersion, new: PromptVersion) -> VersionDiff:
     diff = VersionDiff(old=old, new=new)
     if old.system or new.system:
-        diff.texts.append(_text_diff("System prompt", old.system, new.system))
+        diff.texts.append(_text_diff("System prompt", old.system or None, new.system or None))
     for index in range(max(len(old.messages), len(new.messages))):
         before = old.messages[index] if index < len(old.messages) else None
         after = new.messages[index] if index < len(new.messages) else None

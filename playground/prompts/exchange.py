@@ -66,7 +66,7 @@ PROMPT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["name", "versions"],
     "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
+        "name": {"type": "string", "maxLength": 200},
         "description": {"type": "string", "maxLength": MAX_TEXT},
         "tags": {"type": "array", "items": {"type": "string"}},
         "visibility": {"enum": [choice.value for choice in Visibility]},
@@ -178,6 +178,8 @@ def _path(parts) -> str:
 def problem_of(entry: Any) -> str:
     """Why an entry is not a valid prompt ("" when it is)."""
     error = best_match(_validator.iter_errors(entry))
+    if error is None and not entry["name"].strip():
+        return "name: a prompt needs a name."
     if error is not None:
         where = _path(error.absolute_path)
         return f"{where}: {error.message}" if where else error.message

@@ -7,6 +7,7 @@ conversation, `message_send` adds the question and the empty answer, and
 
 from __future__ import annotations
 
+import contextvars
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -232,13 +233,17 @@ def _mark_used(prompt: Prompt) -> None:
 
 
 def _conversation_with(*, version: PromptVersion, project, user, values, setup: Setup, title: str):
-    """A conversation holding the rendered prompt; the final question is sent, if there is one."""
+    """A conversation holding the rendered prompt up to its final question, and that question.
+
+    The question (the last message, when it is a user message) is not added here: sending it
+    with `_send` creates the question and its streaming answer together.
+    """
     system, messages = variables.render_prompt(version.system, version.messages, values)
     conversation = chat_services.conversation_create(
         project=project, user=user, provider=setup.provider, model=setup.model, params=setup.params
     )
     conversation.system, conversation.title = system, title[:200]
-    question = messages.pop() if messages and messages[-1]["role"] == "user" else None
+    question = messages.pop()["content"] if messages and messages[-1]["role"] == "user" else None
     parent = None
     for message in messages:
         parent = Message.objects.create(
@@ -246,10 +251,12 @@ def _conversation_with(*, version: PromptVersion, project, user, values, setup: 
         )
     conversation.current_leaf = parent
     conversation.save(update_fields=["system", "title", "current_leaf", "updated_at"])
-    if question is None:
-        return conversation, None
-    answer, request, call = chat_services.message_send(conversation=conversation, user=user, text=question["content"])
-    return conversation, Send(conversation.pk, answer, request, call)
+    return conversation, question
+
+
+def _send(conversation: Conversation, user, question: str) -> Send:
+    answer, request, call = chat_services.message_send(conversation=conversation, user=user, text=question)
+    return Send(conversation.pk, answer, request, call)
 
 
 @transaction.atomic
@@ -263,11 +270,11 @@ def conversation_open(
     """
     setup = Setup(version.provider, version.model, dict(version.params))
     title = f"{version.prompt.name} (v{version.number})"
-    conversation, send = _conversation_with(
+    conversation, question = _conversation_with(
         version=version, project=project, user=user, values=values, setup=setup, title=title
     )
     _mark_used(version.prompt)
-    return conversation, send
+    return conversation, (_send(conversation, user, question) if question is not None else None)
 
 
 def setup_problems(setup: Setup, user) -> list[tuple[str, str]]:
@@ -281,36 +288,54 @@ def setup_problems(setup: Setup, user) -> list[tuple[str, str]]:
 
 
 @transaction.atomic
-def compare_create(
-    *, version: PromptVersion, project, user, values: dict[str, str], setups: list[Setup]
-) -> tuple[CompareRun, list[Send]]:
-    """One conversation per setup, each with the rendered prompt and its question sent.
+def compare_create(*, version: PromptVersion, project, user, values: dict[str, str], setups: list[Setup]) -> CompareRun:
+    """One conversation per setup, each holding the rendered prompt up to its final question.
 
-    Start the returned Sends together with `generations_start`; each streams on its own, so a
-    slow or failing column does not hold up the others.
+    `compare_start` then sends the question in every column.
     """
     if not 1 <= len(setups) <= MAX_COLUMNS:
         raise ValidationError(f"Compare between 1 and {MAX_COLUMNS} setups.")
     if not version.messages or version.messages[-1]["role"] != "user":
         raise ValidationError("Compare needs a prompt whose last message is a user message.")
     run = CompareRun.objects.create(version=version, project=project, values=dict(values), created_by=user)
-    sends = []
     for position, setup in enumerate(setups, start=1):
         title = f"{version.prompt.name} (v{version.number}) · compare {run.pk} · {setup.model}"
-        conversation, send = _conversation_with(
+        conversation, _ = _conversation_with(
             version=version, project=project, user=user, values=values, setup=setup, title=title
         )
-        CompareColumn.objects.create(run=run, position=position, conversation=conversation, answer=send.answer)
-        sends.append(send)
+        CompareColumn.objects.create(run=run, position=position, conversation=conversation)
     _mark_used(version.prompt)
-    return run, sends
+    return run
+
+
+@transaction.atomic
+def compare_start(*, run: CompareRun, user) -> list[Send]:
+    """Send the question in every column of `run`; start the Sends with `generations_start`.
+
+    Each streams on its own, so a slow or failing column does not hold up the others.
+    """
+    version = run.version
+    _, messages = variables.render_prompt(version.system, version.messages, run.values)
+    sends = []
+    for column in run.columns.select_related("conversation__provider", "conversation__project"):
+        send = _send(column.conversation, user, messages[-1]["content"])
+        column.answer = send.answer
+        column.save(update_fields=["answer"])
+        sends.append(send)
+    return sends
 
 
 def generations_start(sends: list[Send | None]) -> None:
-    """Start the answers' generations; call it from the event loop that serves the sockets."""
+    """Start the answers' generations; call it from the event loop that serves the sockets.
+
+    Each task starts in an empty context. A task inherits the context it is created in, and
+    a request's context can tie its sync_to_async calls (saving the answer, the usage record)
+    to a thread of that request, which is gone once the response is sent.
+    """
     for send in sends:
         if send is not None:
-            generation.start(send.answer.pk, send.conversation_id, send.request, send.call)
+            args = (send.answer.pk, send.conversation_id, send.request, send.call)
+            contextvars.Context().run(generation.start, *args)
 
 
 def version_from_column(*, column: CompareColumn, user) -> PromptVersion:

@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
@@ -406,13 +407,15 @@ def _compare(request: HttpRequest, prompt_id: int, number: int) -> tuple[HttpRes
             form.add_error(None, "Fill in the model of at least one column.")
         else:
             try:
-                run, sends = services.compare_create(
-                    version=version,
-                    project=form.cleaned_data["project"],
-                    user=request.user,
-                    values=form.values(),
-                    setups=setups,
-                )
+                with transaction.atomic():
+                    run = services.compare_create(
+                        version=version,
+                        project=form.cleaned_data["project"],
+                        user=request.user,
+                        values=form.values(),
+                        setups=setups,
+                    )
+                    sends = services.compare_start(run=run, user=request.user)
             except (ValidationError, NoKey, variables.MissingValues) as error:
                 form.add_error(None, " ".join(getattr(error, "messages", [str(error)])))
             else:

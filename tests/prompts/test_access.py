@@ -54,10 +54,10 @@ ENDPOINTS = [
 
 @pytest.fixture
 def compare_run(team_with_roles, prompt):
-    """A compare run whose answers never start (these tests only read pages)."""
+    """A compare run whose questions are not sent (these tests only read pages)."""
     version = prompt.current_version
     setup = services.Setup(version.provider, "demo-chat", {})
-    run, _ = services.compare_create(
+    run = services.compare_create(
         version=version,
         project=team_with_roles.project,
         user=team_with_roles.users["member"],
