@@ -19,6 +19,14 @@ from playground.schema.validation import validate_request
 MAX_MESSAGES = 200
 
 
+class Form(forms.Form):
+    """Labels without a trailing colon, as elsewhere in Playground."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class TagsField(forms.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -32,7 +40,7 @@ class TagsField(forms.CharField):
         return clean_tags(super().clean(value) or "")
 
 
-class PromptDetailsForm(forms.Form):
+class PromptDetailsForm(Form):
     name = forms.CharField(label="Name", max_length=200)
     description = forms.CharField(
         label="Description", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
@@ -52,22 +60,22 @@ class PromptDetailsForm(forms.Form):
         return name
 
 
-class VisibilityForm(forms.Form):
+class VisibilityForm(Form):
     visibility = forms.ChoiceField(label="Who sees it", choices=Visibility.choices)
 
 
-class SettingsForm(forms.Form):
+class SettingsForm(Form):
     viewers_may_run = forms.BooleanField(label="Viewers may run prompts", required=False)
 
 
-class ImportForm(forms.Form):
+class ImportForm(Form):
     file = forms.FileField(label="Prompts file (JSON)", help_text="A file exported from Playground's prompt library.")
 
 
 # The version editor
 
 
-class SetupForm(forms.Form):
+class SetupForm(Form):
     note = forms.CharField(
         label="What changed",
         max_length=300,
@@ -111,7 +119,7 @@ def json_object(text: str) -> dict[str, Any]:
     return value
 
 
-class MessageForm(forms.Form):
+class MessageForm(Form):
     role = forms.ChoiceField(label="Role", choices=[(role, role.capitalize()) for role in ROLES])
     content = forms.CharField(label="Text", required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4}))
 
@@ -121,7 +129,7 @@ MessageFormSet = forms.formset_factory(
 )
 
 
-class VariablesForm(forms.Form):
+class VariablesForm(Form):
     """A description and a default for each variable found in the text."""
 
     def __init__(self, *args, names: list[str], known: dict[str, Any], **kwargs):
@@ -284,7 +292,7 @@ def _variable_fields(form: forms.Form, names: list[str], meta: dict[str, Any]) -
         )
 
 
-class RunForm(forms.Form):
+class RunForm(Form):
     """Values for the version's variables (defaults filled in) and the project to run in."""
 
     project = forms.ModelChoiceField(queryset=None, label="Project", empty_label=None)
@@ -326,7 +334,7 @@ class RunForm(forms.Form):
         return values
 
 
-class ColumnForm(forms.Form):
+class ColumnForm(Form):
     provider = forms.ModelChoiceField(queryset=None, label="Provider", required=False, empty_label="Choose…")
     model = forms.CharField(
         label="Model",
