@@ -28,7 +28,7 @@ import orjson
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from playground.upstream import errors
+from playground.upstream import errors, fastpath
 from playground.upstream.events import (
     ChatResult,
     Finish,
@@ -44,8 +44,9 @@ from playground.upstream.events import (
     UnknownEvent,
     Usage,
 )
+from playground.upstream.fastpath import TextTemplate
 from playground.upstream.safety import PublicOnlyBackend, check_url
-from playground.upstream.sse import SSEParser
+from playground.upstream.sse import SSEEvent, SSEParser
 from playground.upstream.target import CallContext, Target, Timeouts
 
 logger = logging.getLogger(__name__)
@@ -443,6 +444,7 @@ async def _stream_events(call: _Call, response: httpx.Response, text_key: str) -
             yield event
         return
     parser = SSEParser()
+    template = TextTemplate() if text_key == "delta" else None
     byte_iterator = response.aiter_bytes().__aiter__()
     phase = "first_byte"
     try:
@@ -460,7 +462,8 @@ async def _stream_events(call: _Call, response: httpx.Response, text_key: str) -
                     f"The connection to the provider broke mid-answer ({_describe(exc)}); the text so far is kept."
                 ) from None
             phase = "idle"
-            events, done, error = _read_events(parser.feed(chunk), text_key)
+            items = fastpath.feed(parser, chunk, template) if template is not None else parser.feed_batch(chunk)
+            events, done, error = _read_events(items, text_key, template)
             for event in events:
                 _note(call, event)
                 yield event
@@ -478,17 +481,39 @@ async def _stream_events(call: _Call, response: httpx.Response, text_key: str) -
         await response.aclose()
 
 
-def _read_events(sses, text_key: str) -> tuple[list[StreamEvent], bool, errors.UpstreamError | None]:
+def _read_events(
+    sses, text_key: str, template: TextTemplate | None = None
+) -> tuple[list[StreamEvent], bool, errors.UpstreamError | None]:
     """Typed events of the SSE events of one network read, whether [DONE] came, and an error
     the upstream sent after them (raised once the events before it are delivered).
 
-    Text deltas of the same choice that arrive in one read are joined into one: a fast
-    stream then costs one event per read rather than one per token.
+    `sses` holds SSEEvents, for plain events just their data (SSEParser.feed_batch), and
+    for chunks in the envelope `template` learned, their text (fastpath.feed), read without
+    decoding JSON. Text deltas of the same choice that arrive in one read are joined into
+    one: a fast stream then costs one event per read rather than one per token.
     """
     found: list[StreamEvent] = []
+    texts: list[str] = []  # text of the run of template chunks now being read
+
+    def end_run() -> None:
+        last = found[-1] if found else None
+        if type(last) is TextDelta and last.index == 0 and last.role == "assistant":
+            texts.insert(0, last.text)
+            last.text = "".join(texts)
+        else:
+            found.append(TextDelta("".join(texts)))
+        texts.clear()
+
     for sse in sses:
+        if type(sse) is str:
+            texts.append(sse)
+            continue
+        if type(sse) is bytes:
+            sse = SSEEvent("message", sse)
+        if texts:
+            end_run()
         try:
-            converted = _sse_events(sse, text_key)
+            converted = _sse_events(sse, text_key, template)
         except errors.UpstreamError as error:
             return found, True, error
         for event in converted:
@@ -504,10 +529,12 @@ def _read_events(sses, text_key: str) -> tuple[list[StreamEvent], bool, errors.U
                 found[-1].text += event.text
             else:
                 found.append(event)
+    if texts:
+        end_run()
     return found, False, None
 
 
-def _sse_events(sse, text_key: str) -> list[StreamEvent | None]:
+def _sse_events(sse, text_key: str, template: TextTemplate | None = None) -> list[StreamEvent | None]:
     data = sse.data
     if data == b"[DONE]":
         return [None]
@@ -515,6 +542,8 @@ def _sse_events(sse, text_key: str) -> list[StreamEvent | None]:
         payload = orjson.loads(data)
     except orjson.JSONDecodeError:
         return [UnknownEvent(sse.event, sse.text)]
+    if template is not None and sse.event == "message":
+        template.learn(data, payload)
     if sse.event not in ("message", "", "error") and not (isinstance(payload, dict) and "choices" in payload):
         if "reference" in sse.event:
             return [References(payload if isinstance(payload, dict) else {"data": payload})]

@@ -80,6 +80,36 @@ class SSEParser:
             else:
                 yield from self._lines([*block.split(b"\n"), b""])
 
+    def is_clean(self) -> bool:
+        """Between events: nothing half-read but (maybe) the bytes of the next event."""
+        return self._started and not self._pending_cr and not self._data
+
+    def take_buffer(self) -> bytes:
+        """The bytes of an unfinished event, handed back to feed again with what follows."""
+        buffer, self._buffer = self._buffer, b""
+        return buffer
+
+    def keep(self, partial: bytes) -> None:
+        """Hold `partial` (bytes with no blank line) as the start of the next event."""
+        self._buffer = partial
+
+    def feed_batch(self, chunk: bytes) -> list[bytes | SSEEvent]:
+        """Like `feed`, as a list, with each plain event (one `data: ` line, no event name)
+        given as its data bytes alone: a fast stream then costs no object per event."""
+        if not chunk:
+            return []
+        if self._pending_cr or not self._started or self._data or b"\r" in chunk:
+            return list(self.feed(chunk))
+        blocks = (self._buffer + chunk if self._buffer else chunk).split(b"\n\n")
+        self._buffer = blocks.pop()
+        found: list[bytes | SSEEvent] = []
+        for block in blocks:
+            if block[:6] == b"data: " and b"\n" not in block:
+                found.append(block[6:])
+            else:
+                found.extend(self._lines([*block.split(b"\n"), b""]))
+        return found
+
     def close(self) -> Iterator[SSEEvent]:
         """End of the body: a last line without its newline still counts, and an event
         whose closing blank line never came is still delivered (the specification would
