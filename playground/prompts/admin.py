@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from playground.prompts.models import CompareColumn, CompareRun, Prompt, PromptSettings, PromptVersion
+from playground.prompts.models import CompareColumn, CompareRun, Prompt, PromptSettings, PromptTag, PromptVersion
 
 
 class VersionInline(admin.TabularInline):
@@ -60,3 +60,16 @@ class CompareRunAdmin(admin.ModelAdmin):
     list_display = ("__str__", "project", "created_by", "created_at")
     raw_id_fields = ("version", "project", "created_by")
     inlines = [ColumnInline]
+
+
+@admin.register(PromptTag)
+class PromptTagAdmin(admin.ModelAdmin):
+    list_display = ("name", "prompt")
+    search_fields = ("name",)
+    raw_id_fields = ("prompt",)
+
+
+@admin.register(CompareColumn)
+class CompareColumnAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "conversation", "answer")
+    raw_id_fields = ("run", "conversation", "answer")
