@@ -38,7 +38,12 @@ class HeatRow:
     index: int  # position in the run
     text: str
     group: int  # texts this row stands for (1 unless the heatmap shows representatives)
-    cells: list[tuple[float, int]]  # (similarity, colour step) per column
+    values: list[float]  # similarity per column
+    steps: list[int]  # colour step per column
+    # Shown text, formatted here: template filters on thousands of cells cost a large part of a second.
+    cells: list[str]
+    heading: str
+    title: str
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,11 @@ def heatmap(similarity: np.ndarray, order: np.ndarray, texts: list[str]) -> Heat
             index=shown[row],
             text=texts[shown[row]],
             group=sizes[row],
-            cells=[(float(values[row, col]), int(steps[row, col])) for col in range(count)],
+            values=values[row].tolist(),
+            steps=steps[row].tolist(),
+            cells=[_number(value) for value in values[row].tolist()],
+            heading=short(texts[shown[row]], 60),
+            title=short(texts[shown[row]], 200),
         )
         for row in range(count)
     ]
@@ -122,10 +131,10 @@ def _heatmap_svg(rows: list[HeatRow], total: int) -> SafeString:
             f"{row.number}. {escape(short(row.text, _LABEL_CHARS))}<title>{escape(short(row.text, 300))}</title></text>"
         )
         parts.append('<g class="heat-row">')
-        for c, (value, step) in enumerate(row.cells):
+        for c, (text, step) in enumerate(zip(row.cells, row.steps, strict=True)):
             parts.append(
                 f'<rect x="{_LABEL_WIDTH + c * _CELL}" y="{y}" width="{_CELL}" height="{_CELL}" class="h{step}">'
-                f"<title>{row.number}. {labels[r]} × {c + 1}. {labels[c]}: {_number(value)}</title></rect>"
+                f"<title>{row.number}. {labels[r]} × {c + 1}. {labels[c]}: {text}</title></rect>"
             )
         parts.append("</g>")
     parts.append("</svg>")
@@ -146,6 +155,18 @@ class Point:
     label: str
     x: float
     y: float
+
+    @property
+    def heading(self) -> str:
+        return short(self.text, 120)
+
+    @property
+    def x_text(self) -> str:
+        return f"{self.x:.3f}"
+
+    @property
+    def y_text(self) -> str:
+        return f"{self.y:.3f}"
 
 
 @dataclass(frozen=True)

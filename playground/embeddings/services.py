@@ -4,6 +4,7 @@ any request, reuse a run's texts with other settings, and embed a query for its 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from dataclasses import dataclass
@@ -85,14 +86,22 @@ def run_start(run: EmbeddingRun, call: tuple) -> None:
 async def _start(run_id: int, target: upstream.Target, context: upstream.CallContext) -> None:
     loop = asyncio.get_running_loop()
     if is_server_loop(loop):
-        task = loop.create_task(run_execute(run_id, target, context, background=True))
+        # A context of its own: the request's would tie the task's database work to the
+        # request's thread, which is gone once the response is sent.
+        task = loop.create_task(run_execute(run_id, target, context, background=True), context=contextvars.Context())
         _running.add(task)
-        task.add_done_callback(_running.discard)
+        task.add_done_callback(_forget)
         return
     try:
         await run_execute(run_id, target, context)
     finally:
         await upstream.close_clients(loop)
+
+
+def _forget(task: asyncio.Task) -> None:
+    _running.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("Embedding run task failed", exc_info=task.exception())
 
 
 async def run_execute(

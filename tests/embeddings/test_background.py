@@ -8,14 +8,12 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from playground.embeddings import services
-from playground.embeddings.inputs import ParsedInput
 from playground.embeddings.models import EmbeddingRun, Status
-from playground.providers.keys import target_for
 from playground.upstream.client import remember_server_loop
 from tests.factories import ApiKeyFactory, ProviderFactory
 from tests.upstream.raw_server import RawServer, Reply
@@ -35,25 +33,23 @@ async def test_on_the_server_loop_the_run_continues_after_the_request_and_its_pr
     member, project = team_with_roles.users["member"], team_with_roles.project
     async with RawServer(embedding_reply(2), embedding_reply(2), embedding_reply(2, delay=1.5)) as server:
 
-        def start_run():
+        def make_provider():
             provider = ProviderFactory(team=project.team, base_url=server.url, profile="openai", allow_local=True)
             ApiKeyFactory(provider=provider, owner=None)
-            parsed = ParsedInput(texts=[f"text {n}" for n in range(6)])
-            run = services.run_create(
-                project=project, user=member, provider=provider, model="m", params={}, parsed=parsed
-            )
-            run.batch_size = 2
-            run.save()
-            return run, target_for(member, provider, project=project)
+            return provider
 
-        run, (target, context) = await sync_to_async(start_run)()
-        remember_server_loop()  # this test's loop plays the ASGI server's
-        await services._start(run.pk, target, context)
-        [task] = services._running
-        assert not task.done()  # _start returned while the run goes on
-
+        provider = await sync_to_async(make_provider)()
         client = Client()
         await sync_to_async(client.force_login)(member)
+        remember_server_loop()  # this test's loop plays the ASGI server's
+        data = {"provider": provider.pk, "model": "m", "texts": "\n".join(f"text {n}" for n in range(6))}
+        with override_settings(EMBEDDINGS_BATCH_SIZE=2):
+            response = await sync_to_async(client.post)(reverse("embedding_run_create", args=[project.pk]), data)
+        assert response.status_code == 302
+        [task] = services._running
+        assert not task.done()  # the request has ended; the run goes on
+        run = await EmbeddingRun.objects.aget()
+
         progress_url = reverse("embedding_run_progress", args=[run.pk])
         for _ in range(100):
             await asyncio.sleep(0.02)
@@ -66,7 +62,8 @@ async def test_on_the_server_loop_the_run_continues_after_the_request_and_its_pr
 
         await task
     run = await EmbeddingRun.objects.aget(pk=run.pk)
-    assert run.status == Status.DONE and run.dim == 3 and run.done_count == 6
+    assert run.status == Status.DONE, run.error
+    assert run.dim == 3 and run.done_count == 6 and len(server.requests) == 3
     finished = await sync_to_async(client.get)(progress_url, headers={"HX-Request": "true"})
     assert finished.status_code == 200 and finished["HX-Refresh"] == "true"
 

@@ -39,7 +39,7 @@ def test_heatmap_values_are_the_cosine_similarities_of_the_vectors(project, memb
     analysis = maths.analyse(run.matrix())
     rows = charts.heatmap(analysis.similarity, analysis.order, run.texts).rows
     for row in rows:
-        for column, (value, _step) in zip(rows, row.cells, strict=True):
+        for column, value in zip(rows, row.values, strict=True):
             a, b = vectors[row.index], vectors[column.index]
             assert value == pytest.approx(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)), abs=1e-5)
 
