@@ -66,6 +66,18 @@ BENCHMARKS = [
         "bench.markdown",
         {"markdown_100kb_ms": (50, "max", "ms", "sanitised markdown rendering of a 100 KB answer")},
     ),
+    (
+        "bench.embeddings",
+        {
+            "embeddings_1000x1024_ms": (
+                1000,
+                "max",
+                "ms",
+                "similarity, similar-together order and PCA of 1,000 texts × 1,024 dimensions",
+            ),
+            "embeddings_page_1000x1024_ms": (None, None, "ms", "server time of that run's page (charts and tables)"),
+        },
+    ),
 ]
 
 
