@@ -173,3 +173,10 @@ def test_adding_a_message_row_or_finding_variables_does_not_save(client, team_wi
     assert refreshed.context["editor"].variables.names == ["person"]
     assert "Default for {{person}}" in refreshed.content.decode()
     assert prompt.versions.count() == 2
+
+
+def test_deleting_an_author_keeps_their_versions(prompt, team_with_roles):
+    team_with_roles.users["member"].delete()
+    assert [version.author for version in prompt.versions.all()] == [None, None]
+    prompt.refresh_from_db()
+    assert prompt.owner is None and prompt.current_version.number == 2
