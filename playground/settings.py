@@ -83,12 +83,21 @@ TEMPLATES = [
 
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+    # Connections are kept (Channels closes obsolete ones around each database call; with a
+    # maximum age of 0 it would reconnect for every checkpoint of every stream).
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
+    }
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "db.sqlite3",
+            # Persistent: opening a SQLite connection (and closing it, which checkpoints the
+            # WAL) cost more than the queries when every stream checkpoints each second.
+            "CONN_MAX_AGE": None,
             # Streams checkpoint concurrently with page loads: WAL lets readers run beside the
             # writer, IMMEDIATE takes the write lock up front so two writers wait instead of
             # failing with "database is locked", and the timeout is how long they wait.

@@ -93,9 +93,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         batches, from others, and may overlap a snapshot; each seq is sent once, in order."""
         kind, message_id = event.get("type"), event.get("message")
         if kind == "started":
-            if message_id in self.have or message_id in self.held:
+            if message_id in self.have:
                 return []  # a batch from another process can arrive after this socket caught up
+            # From here on this socket sees every delta from the first: nothing to wait for.
             self.have[message_id] = 0
+            held = self.held.pop(message_id, [])
+            return [event, *(delta for delta in held if self._fresh(delta))]
         elif kind == "snapshot":
             if event["seq"] <= self.have.get(message_id, -1):
                 return []  # this socket already has all of it

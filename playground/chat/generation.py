@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import close_old_connections
 
 from playground import upstream
@@ -62,6 +62,14 @@ class Live:
     task: asyncio.Task | None = None
     pending: list[str] = field(default_factory=list)
     relay: list[dict[str, Any]] = field(default_factory=list)
+    # False with the in-memory channel layer: then every socket is in this process.
+    relaying: bool = True
+
+    def publish(self, event: dict[str, Any]) -> None:
+        """To this process's sockets now; to other processes' with the next batch."""
+        hub.publish(self.conversation_id, event)
+        if self.relaying:
+            self.relay.append(event)
     next_render: float = 0.0
 
 
@@ -75,6 +83,12 @@ def snapshot(message_id: int) -> dict[str, Any] | None:
         return None
     # Text not yet flushed belongs to the next delta, so it is not part of the snapshot.
     return {"type": "snapshot", "message": message_id, "seq": live.seq, "text": live.text}
+
+
+def _spans_processes() -> bool:
+    """Whether the channel layer reaches other processes (the in-memory one does not, and
+    its group sends cost time in proportion to all its groups)."""
+    return not isinstance(get_channel_layer(), InMemoryChannelLayer)
 
 
 def start(
@@ -91,12 +105,11 @@ def start(
     `announce` (the "started" event) goes to this process's sockets now and leads the first
     batch to other processes, so watchers everywhere learn of the answer before its text.
     """
-    live = Live(message_id=message_id, conversation_id=conversation_id)
+    live = Live(message_id=message_id, conversation_id=conversation_id, relaying=_spans_processes())
     live.next_render = asyncio.get_running_loop().time() + RENDER_S
     LIVE[message_id] = live
     if announce is not None:
-        hub.publish(conversation_id, announce)
-        live.relay.append(announce)
+        live.publish(announce)
     stream = upstream.stream_completion if endpoint == "completions" else upstream.stream_chat
     live.task = asyncio.get_running_loop().create_task(_run(live, stream, request, call))
     return live
@@ -125,8 +138,7 @@ def _flush(live: Live) -> None:
     live.text += text
     live.seq += 1
     event = {"type": "delta", "message": live.message_id, "seq": live.seq, "text": text}
-    hub.publish(live.conversation_id, event)
-    live.relay.append(event)
+    live.publish(event)
 
 
 async def _render(live: Live) -> None:
@@ -143,8 +155,7 @@ async def _render(live: Live) -> None:
     live.next_render = loop.time() + max(RENDER_S, RENDER_COST_FACTOR * cost)
     if seq == live.seq:  # skip it if deltas arrived meanwhile; the next one will catch up
         event = {"type": "render", "message": live.message_id, "seq": seq, "html": html}
-        hub.publish(live.conversation_id, event)
-        live.relay.append(event)
+        live.publish(event)
 
 
 async def _relay(live: Live) -> None:
@@ -212,8 +223,7 @@ async def _run(live: Live, stream, request: dict[str, Any], call: tuple) -> None
                         logprobs.extend(event.tokens[: MAX_LOGPROB_TOKENS - len(logprobs)])
                 elif isinstance(event, Retrying):
                     notice = {"type": "notice", "message": live.message_id, "text": event.message}
-                    hub.publish(live.conversation_id, notice)
-                    live.relay.append(notice)
+                    live.publish(notice)
                 now = loop.time()
                 if now >= live.next_render:
                     await _render(live)
@@ -260,7 +270,6 @@ async def _run(live: Live, stream, request: dict[str, Any], call: tuple) -> None
             )
         await asyncio.shield(_save(live.message_id, **fields))
         done = {"type": "done", "message": live.message_id, "seq": live.seq, "status": str(status), "error": error_text}
-        hub.publish(live.conversation_id, done)
-        live.relay.append(done)
+        live.publish(done)
         await _relay(live)
         LIVE.pop(live.message_id, None)
