@@ -18,7 +18,6 @@ from django.utils.safestring import SafeString, mark_safe
 HEATMAP_MAX = 60
 HEAT_STEPS = 9
 SCATTER_COLOURS = 10  # label colours c0..c9; further labels share "other"
-_CELL = 14
 _LABEL_WIDTH = 230
 _LABEL_CHARS = 34
 
@@ -108,10 +107,16 @@ def heatmap(similarity: np.ndarray, order: np.ndarray, texts: list[str]) -> Heat
     return Heatmap(rows=rows, total=len(order), low=low, high=high, svg=_heatmap_svg(rows, len(order)))
 
 
+def _cell_size(count: int) -> int:
+    """Cells of a few texts are large, of many small; the SVG is scaled to the page anyway."""
+    return max(14, min(40, 600 // max(count, 1)))
+
+
 def _heatmap_svg(rows: list[HeatRow], total: int) -> SafeString:
     count = len(rows)
+    cell = _cell_size(count)
     top = 26
-    width, height = _LABEL_WIDTH + count * _CELL + 4, top + count * _CELL + 4
+    width, height = _LABEL_WIDTH + count * cell + 4, top + count * cell + 4
     subset = f", {count} representatives of {total:,} texts" if count < total else ""
     parts = [
         f'<svg class="heatmap-chart" viewBox="0 0 {width} {height}" role="img" '
@@ -121,19 +126,19 @@ def _heatmap_svg(rows: list[HeatRow], total: int) -> SafeString:
         "similar ones sit together. The table beside the chart holds the same values.</desc>",
     ]
     for col, row in enumerate(rows):
-        x = _LABEL_WIDTH + col * _CELL + _CELL / 2
+        x = _LABEL_WIDTH + col * cell + cell / 2
         parts.append(f'<text class="col-label" x="{x:g}" y="{top - 6}" text-anchor="middle">{row.number}</text>')
     labels = [escape(short(row.text, 24)) for row in rows]
     for r, row in enumerate(rows):
-        y = top + r * _CELL
+        y = top + r * cell
         parts.append(
-            f'<text class="row-label" x="{_LABEL_WIDTH - 6}" y="{y + _CELL - 3}" text-anchor="end">'
+            f'<text class="row-label" x="{_LABEL_WIDTH - 6}" y="{y + cell / 2 + 3.5:g}" text-anchor="end">'
             f"{row.number}. {escape(short(row.text, _LABEL_CHARS))}<title>{escape(short(row.text, 300))}</title></text>"
         )
         parts.append('<g class="heat-row">')
         for c, (text, step) in enumerate(zip(row.cells, row.steps, strict=True)):
             parts.append(
-                f'<rect x="{_LABEL_WIDTH + c * _CELL}" y="{y}" width="{_CELL}" height="{_CELL}" class="h{step}">'
+                f'<rect x="{_LABEL_WIDTH + c * cell}" y="{y}" width="{cell}" height="{cell}" class="h{step}">'
                 f"<title>{row.number}. {labels[r]} × {c + 1}. {labels[c]}: {text}</title></rect>"
             )
         parts.append("</g>")

@@ -76,6 +76,9 @@ class RunForm(SettingsForm):
         if not text.strip() and not upload:
             self.add_error("texts", "Write the texts to embed, one per line, or upload a file.")
             return cleaned
+        if upload and upload.size > MAX_FILE_BYTES:
+            self.add_error("file", f"The file is larger than {MAX_FILE_BYTES >> 20} MB.")
+            return cleaned
         try:
             self.parsed = parse_upload(upload.name, upload.read()) if upload else parse_lines(text)
         except InputError as error:

@@ -39,9 +39,11 @@ def test_run_embeddings_see_the_heatmap_and_find_neighbours(page, sign_in, membe
 
     # Another provider's parameters come from its own schema (JamAI's query/document type), and back.
     page.get_by_label("Provider").select_option(label="JamAI")
+    expect(page.get_by_role("group", name="Parameters of /api/v1/embeddings")).to_be_visible()
     page.locator("#provider-settings summary", has_text="Advanced").click()
     expect(page.get_by_label("type", exact=True)).to_be_visible()
     page.get_by_label("Provider").select_option(label="Demo")
+    expect(page.get_by_role("group", name="Parameters of /embeddings")).to_be_visible()
     expect(page.get_by_label("type", exact=True)).to_have_count(0)
     expect(page.get_by_role("combobox", name=re.compile(r"^Model"))).to_have_value("demo-embed")
 

@@ -79,3 +79,21 @@ def test_a_run_reopens_without_calling_the_api(client, member, demo_provider, cr
     assert page.status_code == 200
     assert "Cosine similarity values" in page.content.decode()
     assert UsageRecord.objects.count() == calls
+
+
+def test_the_batch_size_is_lowered_to_the_schemas_limit_on_input(team_with_roles, settings):
+    from playground.embeddings.services import batch_size_for
+    from playground.providers.profiles import profile_document
+    from tests.factories import ProviderFactory
+
+    settings.EMBEDDINGS_BATCH_SIZE = 256
+    document = profile_document("openai")
+    request = document["components"]["schemas"]["EmbeddingRequest"]
+    for shape in request["properties"]["input"]["anyOf"]:
+        if shape.get("type") == "array":
+            shape["maxItems"] = 96
+    provider = ProviderFactory(team=team_with_roles.team, uploaded_schema=document, uploaded_at="2026-01-01T00:00Z")
+    assert batch_size_for(provider) == 96
+    assert batch_size_for(ProviderFactory(team=team_with_roles.team, profile="openai")) == 256  # 2048 allowed
+    settings.EMBEDDINGS_BATCH_SIZE = 64
+    assert batch_size_for(provider) == 64
