@@ -58,6 +58,16 @@ class Heatmap:
         return len(self.rows) < self.total
 
     @property
+    def table_body(self) -> SafeString:
+        """The rows of the values table: built here, as template loops over 3,600 cells are slow."""
+        parts = []
+        for row in self.rows:
+            group = f' <span class="muted">(for {row.group} texts)</span>' if row.group > 1 else ""
+            cells = "".join(f"<td>{cell}</td>" for cell in row.cells)
+            parts.append(f'<tr><th scope="row">{row.number}. {escape(row.heading)}{group}</th>{cells}</tr>')
+        return mark_safe("".join(parts))  # noqa: S308 - texts escaped, numbers ours
+
+    @property
     def legend(self) -> list[tuple[int, str, str]]:
         width = (self.high - self.low) / HEAT_STEPS
         return [
@@ -180,6 +190,23 @@ class Scatter:
     legend: list[LegendEntry]
     explained: tuple[float, float]
     svg: SafeString
+
+    @property
+    def has_labels(self) -> bool:
+        return any(point.label for point in self.points)
+
+    @property
+    def table_body(self) -> SafeString:
+        """The rows of the data table (built here: a run may have 2,000 points)."""
+        parts = []
+        with_labels = self.has_labels
+        for point in self.points:
+            label = f"<td>{escape(point.label)}</td>" if with_labels else ""
+            parts.append(
+                f'<tr><td>{point.number}</td><th scope="row">{escape(point.heading)}</th>{label}'
+                f"<td>{point.x_text}</td><td>{point.y_text}</td></tr>"
+            )
+        return mark_safe("".join(parts))  # noqa: S308 - texts escaped, numbers ours
 
 
 def scatter(points: np.ndarray, explained: tuple[float, float], texts: list[str], labels: list[str]) -> Scatter:
