@@ -204,3 +204,13 @@ def test_choosing_another_provider_swaps_in_its_parameters(client, project, memb
     assert body.lstrip().startswith('<div id="provider-settings"')
     assert 'name="p-type"' in body and '<option value="query">' in body  # JamAI's query/document type
     assert "<html" not in body
+
+
+@pytest.mark.parametrize("texts", [["only one text"], ["one", "two"], ["same", "same", "same"]])
+def test_tiny_and_degenerate_runs_still_have_a_page(client, project, member, texts):
+    run = finished_run(project, member, texts)
+    client.force_login(member)
+    response = client.get(reverse("embedding_run_detail", args=[run.pk]))
+    assert response.status_code == 200
+    assert response.content.decode().count('<rect x="') == len(texts) ** 2
+    assert client.get(reverse("embedding_run_similarity_csv", args=[run.pk])).status_code == 200
