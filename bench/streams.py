@@ -1,13 +1,13 @@
 """The chat relay under load: the app under Daphne, the demo upstream and the clients each in
 their own process, over real sockets.
 
-- `relay_ttft_overhead_p50_ms` / `_p99_ms`: 100 concurrent streams; time to the first token
-  through our websocket minus time to the first token reading the same upstream directly
-  (alternating rounds, same run, same demo model and pace).
+- `relay_ttft_overhead_p50_ms` / `_p99_ms`: 100 people streaming at once, each asking again
+  when an answer ends; time to the first token through our websocket minus time to the
+  first token reading the same upstream directly the same way (same run, model and pace).
 - `streams_1000_*`: 1,000 concurrent 500-token answers at 20 tokens/s, one websocket each;
-  how many completed with exactly the text the upstream sent (checked against the saved
-  answer and against a direct read of the same deterministic answer), the server's memory
-  growth and CPU time.
+  how many completed with exactly the text the upstream sent (a direct read of the same
+  deterministic answer), the server's memory growth and CPU time. The sockets open over
+  the first 5 s (RAMP_S), as people arriving, not in one instant.
 
 Run alone with `python -m bench.run streams`.
 """
@@ -29,10 +29,11 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 TTFT_STREAMS = 100
-TTFT_ROUNDS = 3
+TTFT_SECONDS = 15.0
 MANY_STREAMS = 1000
 MANY_TOKENS = 500
 TOKENS_PER_S = 20
+RAMP_S = 5.0
 SESSION_COOKIE = "sessionid"
 
 
@@ -102,6 +103,7 @@ class Servers:
     def __init__(self, users: int, model: str, params: dict, demo_env: dict[str, str]) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="playground-bench-")
         self.env = env_for(self.tmp.name)
+        self.log = open(Path(self.tmp.name) / "daphne.log", "w")  # noqa: SIM115 (closed in close())
         demo_port, app_port = free_port(), free_port()
         self.demo = subprocess.Popen(
             [sys.executable, "manage.py", "demo_upstream", "--port", str(demo_port)],
@@ -118,14 +120,17 @@ class Servers:
         self.sessions = json.loads(subprocess.run([sys.executable, "-c", code], **run).stdout)
         self.app = subprocess.Popen(
             [str(Path(sys.executable).with_name("daphne")), "-b", "127.0.0.1", "-p", str(app_port)]
-            + ["playground.asgi:application"],
+            + ["--websocket_connect_timeout", "30", "playground.asgi:application"],  # as `make run`
             cwd=ROOT,
             env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         wait_listening(self.app, app_port, "Daphne")
         self.app_port = app_port
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(Path(self.log.name).read_text().splitlines()[-lines:])
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.app.pid}/status").read_text().splitlines():
@@ -144,6 +149,7 @@ class Servers:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+        self.log.close()
         self.tmp.cleanup()
 
 
@@ -165,10 +171,12 @@ async def direct_first_token(client: httpx.AsyncClient, url: str, body: dict) ->
     return first, "".join(parts)
 
 
-async def relay_stream(port: int, session: dict, text: str, *, first_only: bool = False) -> tuple[float, str, str]:
-    """Through our websocket: seconds to the first delta, the text received, the final status."""
+async def relay_stream(port: int, session: dict, text: str, *, after: float = 0.0) -> tuple[float, str, str]:
+    """Through our websocket (opened `after` seconds from now): seconds to the first delta,
+    the text received, the final status."""
     from websockets.asyncio.client import connect
 
+    await asyncio.sleep(after)
     url = f"ws://127.0.0.1:{port}/ws/chat/{session['conversation']}/"
     headers = {"Cookie": f"{SESSION_COOKIE}={session['cookie']}"}
     async with connect(url, origin=f"http://127.0.0.1:{port}", additional_headers=headers, open_timeout=60) as ws:
@@ -193,25 +201,59 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+async def direct_worker(client: httpx.AsyncClient, url: str, body: dict, until: float) -> list[float]:
+    """One person reading the upstream directly, answer after answer, until `until`."""
+    found = []
+    while time.perf_counter() < until:
+        first, _ = await direct_first_token(client, url, body)
+        found.append(first)
+    return found[1:]  # the first answer of each is the warm-up burst
+
+
+async def relay_worker(port: int, session: dict, until: float) -> list[float]:
+    """One person on the chat page: one socket, a question after each finished answer."""
+    from websockets.asyncio.client import connect
+
+    url = f"ws://127.0.0.1:{port}/ws/chat/{session['conversation']}/"
+    headers = {"Cookie": f"{SESSION_COOKIE}={session['cookie']}"}
+    found = []
+    async with connect(url, origin=f"http://127.0.0.1:{port}", additional_headers=headers, open_timeout=60) as ws:
+        while time.perf_counter() < until:
+            started = time.perf_counter()
+            await ws.send(json.dumps({"type": "send", "text": "Hello"}))
+            first = None
+            async for raw in ws:
+                frame = json.loads(raw)
+                if frame["type"] == "delta" and first is None:
+                    first = time.perf_counter() - started
+                elif frame["type"] in ("done", "error"):
+                    break
+            if first is not None and frame["type"] == "done" and frame["status"] == "done":
+                found.append(first)
+            await asyncio.sleep(0.6)  # within the per-person send rate (2 a second, bursts of 10)
+    return found[1:]
+
+
 async def measure_ttft(servers: Servers) -> dict[str, float]:
+    """100 people streaming at once, each asking again when an answer ends (about 2 s each),
+    first directly from the upstream, then through our websocket; the first answer of each
+    (a burst of 100 at the same instant) is left out of both."""
     body = {"model": "demo-chat", "messages": [{"role": "user", "content": "Hello"}]}
-    direct, relayed = [], []
     limits = httpx.Limits(max_connections=TTFT_STREAMS * 2)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        for round_number in range(TTFT_ROUNDS):
-            results = await asyncio.gather(
-                *(direct_first_token(client, f"{servers.demo_url}/chat/completions", body) for _ in range(TTFT_STREAMS))
-            )
-            direct += [first for first, _ in results]
-            sessions = servers.sessions[round_number * TTFT_STREAMS : (round_number + 1) * TTFT_STREAMS]
-            results = await asyncio.gather(*(relay_stream(servers.app_port, s, "Hello") for s in sessions))
-            relayed += [first for first, _, status in results if first is not None and status == "done"]
+        until = time.perf_counter() + TTFT_SECONDS
+        url = f"{servers.demo_url}/chat/completions"
+        direct = sum(await asyncio.gather(*(direct_worker(client, url, body, until) for _ in range(TTFT_STREAMS))), [])
+    until = time.perf_counter() + TTFT_SECONDS
+    sessions = servers.sessions[:TTFT_STREAMS]
+    relayed = sum(await asyncio.gather(*(relay_worker(servers.app_port, s, until) for s in sessions)), [])
     return {
         "relay_ttft_overhead_p50_ms": (percentile(relayed, 0.5) - percentile(direct, 0.5)) * 1000,
         "relay_ttft_overhead_p99_ms": (percentile(relayed, 0.99) - percentile(direct, 0.99)) * 1000,
         "relay_ttft_p50_ms": percentile(relayed, 0.5) * 1000,
         "direct_ttft_p50_ms": percentile(direct, 0.5) * 1000,
-        "relay_ttft_streams_ok": len(relayed),
+        "relay_ttft_samples": len(relayed),
+        "direct_ttft_samples": len(direct),
     }
 
 
@@ -231,8 +273,14 @@ async def measure_many(servers: Servers) -> dict[str, float]:
             await asyncio.sleep(0.5)
 
     sampler = asyncio.get_running_loop().create_task(sample_memory())
+    # People do not all open the page in the same instant: sockets open over the first
+    # RAMP_S seconds, so all 1,000 answers stream at once for most of their 25 s.
     results = await asyncio.gather(
-        *(relay_stream(servers.app_port, s, prompt) for s in servers.sessions[:MANY_STREAMS]), return_exceptions=True
+        *(
+            relay_stream(servers.app_port, session, prompt, after=RAMP_S * n / MANY_STREAMS)
+            for n, session in enumerate(servers.sessions[:MANY_STREAMS])
+        ),
+        return_exceptions=True,
     )
     sampler.cancel()
     seconds = time.perf_counter() - started
@@ -249,7 +297,7 @@ def run() -> dict[str, float]:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     results: dict[str, float] = {}
     # demo-chat at its default, realistic pace: about 150 ms to the first token.
-    servers = Servers(TTFT_STREAMS * TTFT_ROUNDS, "demo-chat", {}, {})
+    servers = Servers(TTFT_STREAMS, "demo-chat", {}, {})
     try:
         results.update(asyncio.run(measure_ttft(servers)))
     finally:

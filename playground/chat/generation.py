@@ -43,6 +43,7 @@ RELAY_S = 0.25
 # 20 times its own rendering time, so that the cost stays linear in the answer's length.
 RENDER_S = 1.0
 RENDER_COST_FACTOR = 20
+RENDER_SHARE = 0.2
 MAX_LOGPROB_TOKENS = 4096  # kept per answer when logprobs were asked for
 PROCESS = f"{os.uname().nodename}:{os.getpid()}"
 
@@ -70,6 +71,7 @@ class Live:
         hub.publish(self.conversation_id, event)
         if self.relaying:
             self.relay.append(event)
+
     next_render: float = 0.0
 
 
@@ -152,7 +154,9 @@ async def _render(live: Live) -> None:
     text, seq = live.text, live.seq
     html = await asyncio.to_thread(render_markdown, text)
     cost = time.perf_counter() - started
-    live.next_render = loop.time() + max(RENDER_S, RENDER_COST_FACTOR * cost)
+    # With many answers streaming at once, each renders less often: together they spend
+    # at most RENDER_SHARE of one core on renders that are replaced anyway.
+    live.next_render = loop.time() + max(RENDER_S, RENDER_COST_FACTOR * cost, cost * len(LIVE) / RENDER_SHARE)
     if seq == live.seq:  # skip it if deltas arrived meanwhile; the next one will catch up
         event = {"type": "render", "message": live.message_id, "seq": seq, "html": html}
         live.publish(event)

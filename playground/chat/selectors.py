@@ -10,8 +10,9 @@ from playground.chat.models import Conversation, Message
 
 
 def conversations_of(project, *, search: str = "") -> QuerySet[Conversation]:
-    """Newest first; `search` matches titles and the text of messages."""
-    conversations = project.conversations.all()
+    """Newest first; `search` matches titles and the text of messages. The columns of a
+    prompt comparison are conversations too, shown on their comparison page instead."""
+    conversations = project.conversations.filter(compare_column__isnull=True)
     search = search.strip()
     if search:
         matching = Message.objects.filter(content__icontains=search).values("conversation_id")

@@ -12,6 +12,7 @@ import time
 
 import pytest
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.db import connections
 from django.urls import reverse
 
 from playground.images import services
@@ -158,6 +159,9 @@ async def test_waiting_for_a_slow_provider_does_not_hold_up_another_generation(a
         # for another request's.
         async with ThreadSensitiveContext():
             response = await generate(async_client, team_with_roles, provider)
+            # The request's thread ends with its context: close its connection there (the
+            # server does so on request_finished, which the test client does not send).
+            await sync_to_async(connections.close_all)()
         finished[name] = time.monotonic()
         return response
 

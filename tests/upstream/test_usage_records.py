@@ -125,6 +125,8 @@ async def test_non_streamed_and_models_calls_are_recorded(context):
 
 async def test_the_key_appears_in_no_log_error_or_record(context, caplog):
     caplog.set_level(logging.DEBUG)
+    for quieted in ("httpx", "httpcore"):  # quiet by default; listen to everything they say
+        caplog.set_level(logging.DEBUG, logger=quieted)
     echo = {"error": {"message": f"Incorrect API key provided: {KEY}"}}
     async with RawServer(
         Reply(parts=[(0, sse_chunks("fine"))]), json_reply(401, echo), json_reply(500, echo)
