@@ -12,6 +12,7 @@ import json
 import time
 from typing import Any
 
+import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -59,6 +60,10 @@ def _watch(user, conversation_id: int) -> list[int]:
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
+    @classmethod
+    async def encode_json(cls, content: dict[str, Any]) -> str:
+        return orjson.dumps(content).decode()  # every delta of every answer passes here
+
     async def connect(self) -> None:
         self.conversation_id = int(self.scope["url_route"]["kwargs"]["conversation_id"])
         self.user = self.scope.get("user")

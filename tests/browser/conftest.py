@@ -8,7 +8,9 @@ SQLite's test database is a file (tests/settings.py) and tests use `transactiona
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import pytest
 from channels.testing.live import make_application
@@ -16,6 +18,8 @@ from daphne.testing import DaphneProcess
 from django.db import connections
 
 from tests.services import CHROMIUM, require
+
+PASSWORD = "correct-horse-battery-71"
 
 # Playwright's sync API runs its own event loop in this thread; Django's guard against
 # database calls from async code would otherwise refuse the tests' own ORM calls.
@@ -108,3 +112,36 @@ def sign_in(page):
         page.get_by_role("button", name="Sign in").click()
 
     return sign_in_as
+
+
+@dataclass
+class Acme:
+    """A member of team Acme (password PASSWORD) whose current project is "Launch", with a
+    "Demo" provider pointing at the live server's own demo upstream (shared key)."""
+
+    user: Any
+    team: Any
+    project: Any
+    provider: Any
+
+
+@pytest.fixture
+def acme(django_user_model, live_server_url, transactional_db) -> Acme:
+    from playground.accounts.models import Role
+    from tests.factories import ApiKeyFactory, MembershipFactory, ProjectFactory, ProviderFactory
+
+    user = django_user_model.objects.create_user("ada", password=PASSWORD)
+    team = MembershipFactory(user=user, role=Role.MEMBER, team__name="Acme").team
+    provider = ProviderFactory(
+        team=team,
+        name="Demo",
+        base_url=f"{live_server_url}/demo/v1",
+        profile="demo",
+        allow_local=True,
+        default_model="demo-chat",
+    )
+    ApiKeyFactory(provider=provider, owner=None)
+    project = ProjectFactory(team=team, name="Launch")
+    user.current_project = project
+    user.save(update_fields=["current_project"])
+    return Acme(user=user, team=team, project=project, provider=provider)

@@ -7,30 +7,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from playground.accounts.models import Role
 from playground.chat.models import Conversation, Message
-from tests.factories import ApiKeyFactory, MembershipFactory, ProviderFactory
-
-PASSWORD = "correct-horse-battery-71"
+from tests.browser.conftest import PASSWORD
 
 
 @pytest.fixture
-def conversation(django_user_model, live_server_url):
-    user = django_user_model.objects.create_user("ada", password=PASSWORD)
-    membership = MembershipFactory(user=user, role=Role.MEMBER, team__name="Acme")
-    provider = ProviderFactory(
-        team=membership.team,
-        name="Demo",
-        base_url=f"{live_server_url}/demo/v1",
-        profile="demo",
-        allow_local=True,
-        default_model="demo-chat",
-    )
-    ApiKeyFactory(provider=provider, owner=None)
-    from tests.factories import ProjectFactory
-
-    project = ProjectFactory(team=membership.team, name="Launch")
-    return Conversation.objects.create(project=project, provider=provider, model="demo-chat")
+def conversation(acme):
+    return Conversation.objects.create(project=acme.project, provider=acme.provider, model="demo-chat")
 
 
 def open_chat(page, sign_in, conversation):

@@ -7,28 +7,20 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from playground.accounts.models import Role
 from playground.embeddings.models import EmbeddingRun
 from tests.browser.accessibility import keyboard_problems
+from tests.browser.conftest import PASSWORD
 from tests.embeddings.conftest import TOPICS
-from tests.factories import ApiKeyFactory, MembershipFactory, ProjectFactory, ProviderFactory
+from tests.factories import ProviderFactory
 
-PASSWORD = "correct-horse-battery-71"
 TEXTS = [text for group in zip(*TOPICS.values(), strict=True) for text in group]
 
 
 @pytest.fixture
-def member(django_user_model, live_server_url):
-    user = django_user_model.objects.create_user("ada", password=PASSWORD)
-    team = MembershipFactory(user=user, role=Role.MEMBER, team__name="Acme").team
-    user.current_project = ProjectFactory(team=team, name="Launch")
-    user.save()
-    demo = ProviderFactory(
-        team=team, name="Demo", base_url=f"{live_server_url}/demo/v1", profile="demo", allow_local=True
-    )
-    ApiKeyFactory(provider=demo, owner=None)
-    ProviderFactory(team=team, name="JamAI", profile="jamai-base")
-    return user
+def member(acme):
+    """Ada of Acme, with a JamAI provider beside the Demo one."""
+    ProviderFactory(team=acme.team, name="JamAI", profile="jamai-base")
+    return acme.user
 
 
 def test_run_embeddings_see_the_heatmap_and_find_neighbours(page, sign_in, member):

@@ -6,12 +6,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from playground.accounts.models import Role
 from playground.images.models import GeneratedImage
 from tests.browser.accessibility import unlabelled_controls
-from tests.factories import ApiKeyFactory, MembershipFactory, ProjectFactory, ProviderFactory
+from tests.browser.conftest import PASSWORD
+from tests.factories import ProviderFactory
 
-PASSWORD = "correct-horse-battery-72"
 PROMPT = "A lighthouse in a storm"
 
 # Recorded when htmx is about to send the generate request: what the page shows while it waits.
@@ -30,27 +29,14 @@ WATCH_PROGRESS_JS = """
 
 
 @pytest.fixture
-def project(django_user_model, live_server_url):
-    user = django_user_model.objects.create_user("grace", password=PASSWORD)
-    membership = MembershipFactory(user=user, role=Role.MEMBER, team__name="Acme")
-    demo = ProviderFactory(
-        team=membership.team,
-        name="Demo",
-        base_url=f"{live_server_url}/demo/v1",
-        profile="demo",
-        allow_local=True,
-        default_model="demo-chat",
-    )
-    ApiKeyFactory(provider=demo, owner=None)
-    ProviderFactory(team=membership.team, name="IONOS", profile="ionos-model-hub")
-    project = ProjectFactory(team=membership.team, name="Launch")
-    user.current_project = project
-    user.save(update_fields=["current_project"])
-    return project
+def project(acme):
+    """Acme's project, with an IONOS provider beside the Demo one (for its size spelling)."""
+    ProviderFactory(team=acme.team, name="IONOS", profile="ionos-model-hub")
+    return acme.project
 
 
 def open_images(page, sign_in):
-    sign_in("grace", PASSWORD)
+    sign_in("ada", PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Images").click()
     expect(page.get_by_role("heading", name="Images", level=1)).to_be_visible()
 

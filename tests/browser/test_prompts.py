@@ -8,39 +8,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from playground.accounts.models import Role
 from playground.chat.models import Conversation, Message
 from playground.prompts import services
 from playground.prompts.models import Prompt
 from tests.browser.accessibility import keyboard_problems
-from tests.factories import ApiKeyFactory, MembershipFactory, ProjectFactory, ProviderFactory
-
-PASSWORD = "correct-horse-battery-71"
-
-
-@pytest.fixture
-def acme(django_user_model, live_server_url):
-    """Ada, a member of Acme, whose Demo provider is the live server's demo upstream."""
-    user = django_user_model.objects.create_user("ada", password=PASSWORD)
-    team = MembershipFactory(user=user, role=Role.MEMBER, team__name="Acme").team
-    provider = ProviderFactory(
-        team=team,
-        name="Demo",
-        base_url=f"{live_server_url}/demo/v1",
-        profile="demo",
-        allow_local=True,
-        default_model="demo-chat",
-    )
-    ApiKeyFactory(provider=provider, owner=None)
-    project = ProjectFactory(team=team, name="Launch")
-    user.current_project = project
-    user.save()
-    return user, team, project, provider
+from tests.browser.conftest import PASSWORD
 
 
 @pytest.fixture
 def tides_prompt(acme):
-    user, team, _, provider = acme
+    user, team, provider = acme.user, acme.team, acme.provider
     return services.prompt_create(
         team=team,
         user=user,
@@ -56,7 +33,7 @@ def tides_prompt(acme):
 
 
 def test_save_a_chat_as_a_prompt(page, sign_in, acme):
-    user, team, project, provider = acme
+    project, provider = acme.project, acme.provider
     conversation = Conversation.objects.create(
         project=project, provider=provider, model="demo-fast", system="You are a sailor.", params={"temperature": 0.3}
     )
@@ -137,7 +114,7 @@ def test_run_previews_the_values_as_they_are_typed_then_opens_a_conversation(pag
 
 
 def test_compare_four_setups_side_by_side(page, sign_in, acme, tides_prompt):
-    _, _, _, provider = acme
+    provider = acme.provider
     sign_in("ada", PASSWORD)
     page.goto(f"/prompts/{tides_prompt.pk}/versions/1/compare/")
     assert keyboard_problems(page) == {}
