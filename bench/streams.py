@@ -1,9 +1,10 @@
 """The chat relay under load: the app under Daphne, the demo upstream and the clients each in
 their own process, over real sockets.
 
-- `relay_ttft_overhead_p50_ms` / `_p99_ms`: 100 people streaming at once, each asking again
-  when an answer ends; time to the first token through our websocket minus time to the
-  first token reading the same upstream directly the same way (same run, model and pace).
+- `relay_ttft_overhead_p50_ms` / `_p99_ms`: while 100 people stream through the app (each
+  asking again when an answer ends), probe questions alternate between reading the demo
+  upstream directly and asking through our websocket; the overhead is each relayed time to
+  first token minus the direct one just before it (same run, load, model and pace).
 - `streams_1000_*`: 1,000 concurrent 500-token answers at 20 tokens/s, one websocket each;
   how many completed with exactly the text the upstream sent (a direct read of the same
   deterministic answer), the server's memory growth and CPU time. The sockets open over
@@ -29,7 +30,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 TTFT_STREAMS = 100
-TTFT_SECONDS = 15.0
+TTFT_PROBES = 60
+TTFT_SETTLE_S = 5.0
+PROBE_PARAMS = {"max_tokens": 8}  # probes need only their first tokens
 MANY_STREAMS = 1000
 MANY_TOKENS = 500
 TOKENS_PER_S = 20
@@ -69,7 +72,7 @@ def env_for(data_dir: str, **extra: str) -> dict[str, str]:
     }
 
 
-def setup(demo_url: str, users: int, model: str, params: dict) -> None:
+def setup(demo_url: str, users: int, model: str, params: dict, first: tuple[str, dict] | None = None) -> None:
     """In a child process: users, a provider on the demo, one conversation per user; print
     their ids and session cookies as JSON. (Each user has their own per-user send budget.)"""
     import django
@@ -89,8 +92,11 @@ def setup(demo_url: str, users: int, model: str, params: dict) -> None:
     people = User.objects.bulk_create(User(username=f"bench{n}") for n in range(users))
     Membership.objects.bulk_create(Membership(team=team, user=person, role=Role.MEMBER) for person in people)
     found = []
-    for person in people:
-        conversation = Conversation.objects.create(project=project, provider=provider, model=model, params=params)
+    for n, person in enumerate(people):
+        chosen_model, chosen = first if n == 0 and first is not None else (model, params)
+        conversation = Conversation.objects.create(
+            project=project, provider=provider, model=chosen_model, params=chosen
+        )
         client = Client()
         client.force_login(person)
         found.append({"conversation": conversation.pk, "cookie": client.cookies[SESSION_COOKIE].value})
@@ -100,7 +106,9 @@ def setup(demo_url: str, users: int, model: str, params: dict) -> None:
 class Servers:
     """The demo upstream and the app under Daphne, on a fresh SQLite database."""
 
-    def __init__(self, users: int, model: str, params: dict, demo_env: dict[str, str]) -> None:
+    def __init__(
+        self, users: int, model: str, params: dict, demo_env: dict[str, str], first: tuple[str, dict] | None = None
+    ) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="playground-bench-")
         self.env = env_for(self.tmp.name)
         self.log = open(Path(self.tmp.name) / "daphne.log", "w")  # noqa: SIM115 (closed in close())
@@ -116,7 +124,7 @@ class Servers:
         self.demo_url = f"http://127.0.0.1:{demo_port}/demo/v1"
         run = {"cwd": ROOT, "env": self.env, "check": True, "capture_output": True, "text": True}
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
-        code = f"from bench.streams import setup; setup({self.demo_url!r}, {users}, {model!r}, {params!r})"
+        code = f"from bench.streams import setup; setup({self.demo_url!r}, {users}, {model!r}, {params!r}, {first!r})"
         self.sessions = json.loads(subprocess.run([sys.executable, "-c", code], **run).stdout)
         self.app = subprocess.Popen(
             [str(Path(sys.executable).with_name("daphne")), "-b", "127.0.0.1", "-p", str(app_port)]
@@ -201,59 +209,73 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-async def direct_worker(client: httpx.AsyncClient, url: str, body: dict, until: float) -> list[float]:
-    """One person reading the upstream directly, answer after answer, until `until`."""
-    found = []
-    while time.perf_counter() < until:
-        first, _ = await direct_first_token(client, url, body)
-        found.append(first)
-    return found[1:]  # the first answer of each is the warm-up burst
-
-
-async def relay_worker(port: int, session: dict, until: float) -> list[float]:
-    """One person on the chat page: one socket, a question after each finished answer."""
+async def relay_load(port: int, session: dict, stop: asyncio.Event) -> int:
+    """One person on the chat page, asking again each time an answer ends, until `stop`."""
     from websockets.asyncio.client import connect
 
     url = f"ws://127.0.0.1:{port}/ws/chat/{session['conversation']}/"
     headers = {"Cookie": f"{SESSION_COOKIE}={session['cookie']}"}
-    found = []
+    answers = 0
     async with connect(url, origin=f"http://127.0.0.1:{port}", additional_headers=headers, open_timeout=60) as ws:
-        while time.perf_counter() < until:
-            started = time.perf_counter()
+        while not stop.is_set():
             await ws.send(json.dumps({"type": "send", "text": "Hello"}))
-            first = None
             async for raw in ws:
-                frame = json.loads(raw)
-                if frame["type"] == "delta" and first is None:
-                    first = time.perf_counter() - started
-                elif frame["type"] in ("done", "error"):
+                if json.loads(raw)["type"] in ("done", "error"):
                     break
-            if first is not None and frame["type"] == "done" and frame["status"] == "done":
-                found.append(first)
+            answers += 1
             await asyncio.sleep(0.6)  # within the per-person send rate (2 a second, bursts of 10)
-    return found[1:]
+    return answers
+
+
+async def relay_probe(ws) -> float | None:
+    """Seconds from sending a question to its first delta, on an open chat socket."""
+    started = time.perf_counter()
+    await ws.send(json.dumps({"type": "send", "text": "Hello"}))
+    first = None
+    async for raw in ws:
+        frame = json.loads(raw)
+        if frame["type"] == "delta" and first is None:
+            first = time.perf_counter() - started
+        elif frame["type"] in ("done", "error"):
+            return first if frame.get("status") == "done" else None
+    return None
 
 
 async def measure_ttft(servers: Servers) -> dict[str, float]:
-    """100 people streaming at once, each asking again when an answer ends (about 2 s each),
-    first directly from the upstream, then through our websocket; the first answer of each
-    (a burst of 100 at the same instant) is left out of both."""
-    body = {"model": "demo-chat", "messages": [{"role": "user", "content": "Hello"}]}
-    limits = httpx.Limits(max_connections=TTFT_STREAMS * 2)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        until = time.perf_counter() + TTFT_SECONDS
-        url = f"{servers.demo_url}/chat/completions"
-        direct = sum(await asyncio.gather(*(direct_worker(client, url, body, until) for _ in range(TTFT_STREAMS))), [])
-    until = time.perf_counter() + TTFT_SECONDS
-    sessions = servers.sessions[:TTFT_STREAMS]
-    relayed = sum(await asyncio.gather(*(relay_worker(servers.app_port, s, until) for s in sessions)), [])
+    """Time to first token of probe answers while TTFT_STREAMS people stream through the
+    app (each asking again when an answer ends): a direct read of the demo upstream, then
+    the same question through our websocket, alternating, so both see the same load."""
+    from websockets.asyncio.client import connect
+
+    stop = asyncio.Event()
+    probe, *people = servers.sessions[: TTFT_STREAMS + 1]
+    load = [asyncio.ensure_future(relay_load(servers.app_port, person, stop)) for person in people]
+    await asyncio.sleep(TTFT_SETTLE_S)  # past the first burst of 100 questions at once
+    body = {"model": "demo-chat", "messages": [{"role": "user", "content": "Hello"}], **PROBE_PARAMS}
+    url = f"ws://127.0.0.1:{servers.app_port}/ws/chat/{probe['conversation']}/"
+    headers = {"Cookie": f"{SESSION_COOKIE}={probe['cookie']}"}
+    direct, relayed = [], []
+    async with (
+        httpx.AsyncClient(timeout=60) as client,
+        connect(url, origin=f"http://127.0.0.1:{servers.app_port}", additional_headers=headers) as ws,
+    ):
+        for _ in range(TTFT_PROBES):
+            first, _ = await direct_first_token(client, f"{servers.demo_url}/chat/completions", body)
+            through = await relay_probe(ws)
+            if first is not None and through is not None:
+                direct.append(first)
+                relayed.append(through)
+            await asyncio.sleep(0.5)
+    stop.set()
+    answers = sum(await asyncio.gather(*load))
+    overheads = [r - d for r, d in zip(relayed, direct, strict=True)]
     return {
-        "relay_ttft_overhead_p50_ms": (percentile(relayed, 0.5) - percentile(direct, 0.5)) * 1000,
-        "relay_ttft_overhead_p99_ms": (percentile(relayed, 0.99) - percentile(direct, 0.99)) * 1000,
+        "relay_ttft_overhead_p50_ms": percentile(overheads, 0.5) * 1000,
+        "relay_ttft_overhead_p99_ms": percentile(overheads, 0.99) * 1000,
         "relay_ttft_p50_ms": percentile(relayed, 0.5) * 1000,
         "direct_ttft_p50_ms": percentile(direct, 0.5) * 1000,
-        "relay_ttft_samples": len(relayed),
-        "direct_ttft_samples": len(direct),
+        "relay_ttft_probes": len(overheads),
+        "relay_ttft_load_answers": answers,
     }
 
 
@@ -296,8 +318,16 @@ async def measure_many(servers: Servers) -> dict[str, float]:
 def run() -> dict[str, float]:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     results: dict[str, float] = {}
+    # The 100 people's answers: demo-long paced like demo-chat (40 tokens/s) and cut at 400
+    # tokens, so each streams for about 10 s; the probe conversation (the first) uses
     # demo-chat at its default, realistic pace: about 150 ms to the first token.
-    servers = Servers(TTFT_STREAMS, "demo-chat", {}, {})
+    servers = Servers(
+        TTFT_STREAMS + 1,
+        "demo-long",
+        {"max_tokens": 400},
+        {"DEMO_LONG_PACE_MS": "25"},
+        first=("demo-chat", PROBE_PARAMS),
+    )
     try:
         results.update(asyncio.run(measure_ttft(servers)))
     finally:
