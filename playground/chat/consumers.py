@@ -77,6 +77,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.have: dict[int, int] = {}
         # Deltas of answers that were already streaming, held until their snapshot arrives.
         self.held: dict[int, list[dict[str, Any]]] = {message_id: [] for message_id in streaming}
+        self.finished: set[int] = set()  # answers this socket has seen end
         self.writer = asyncio.get_running_loop().create_task(self._write())
         hub.subscribe(self.conversation_id, self.outbox.put_nowait)
         self.group = generation.group_name(self.conversation_id)
@@ -100,6 +101,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """What of `event` this socket should get: deltas arrive from this process and, in
         batches, from others, and may overlap a snapshot; each seq is sent once, in order."""
         kind, message_id = event.get("type"), event.get("message")
+        if message_id in self.finished:
+            return []  # a late batch or snapshot must not show an ended answer as partial
         if kind == "started":
             if message_id in self.have:
                 return []  # a batch from another process can arrive after this socket caught up
@@ -122,6 +125,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         elif kind == "done":
             self.held.pop(message_id, None)
             self.have.pop(message_id, None)
+            self.finished.add(message_id)
         return [event]
 
     def _fresh(self, delta: dict[str, Any]) -> bool:

@@ -205,6 +205,7 @@ async def _run(live: Live, stream, request: dict[str, Any], call: tuple) -> None
         flush_handle = None
         _flush(live)
         last_flush = loop.time()
+
     started = time.monotonic()
     first_token: float | None = None
     finish_reason = ""
