@@ -122,7 +122,8 @@ def feed(parser: SSEParser, chunk: bytes, template: TextTemplate) -> list[str | 
         rest = head + last
     run = _run_text(middles)
     if run is not None:
-        found.append(run)
+        if run:  # no empty text events (they would count as a first token)
+            found.append(run)
     else:
         for middle in middles:
             text = template.text_between(middle)

@@ -22,8 +22,13 @@ def chunk(delta: dict, finish: str | None = None, **extra) -> bytes:
 
 
 def stream(texts: list[str]) -> bytes:
+    """A chat stream of these texts; a text starting with "@role" also repeats the role, so
+    its chunk ends like the envelope but starts otherwise."""
     body = chunk({"role": "assistant", "content": ""})
-    body += b"".join(chunk({"content": text}) for text in texts)
+    body += b"".join(
+        chunk({"role": "assistant", "content": text} if text.startswith("@role") else {"content": text})
+        for text in texts
+    )
     return body + chunk({}, finish="stop") + b"data: [DONE]\n\n"
 
 
@@ -53,7 +58,7 @@ def splits(data: bytes, cuts: list[int]) -> list[bytes]:
 texts = st.lists(
     st.one_of(
         st.text(min_size=1, max_size=12),
-        st.sampled_from(['"', "\\", "\n", "\\n", 'say "hi"', "é✓😀", SUFFIX_LOOKALIKE, "\\\\", "a\\"]),
+        st.sampled_from(['"', "\\", "\n", "\\n", 'say "hi"', "é✓😀", SUFFIX_LOOKALIKE, "\\\\", "a\\", "@role x"]),
     ),
     max_size=40,
 )
@@ -66,6 +71,7 @@ def test_any_texts_in_any_split_read_the_same_as_decoding_every_chunk(texts, cut
     fast = read(splits(data, cuts), fast=True)
     full = read([data], fast=False)
     assert text_and_others(fast) == text_and_others(full) == ("".join(texts), text_and_others(full)[1])
+    assert all(event.text for event in fast if type(event) is TextDelta)  # no empty "first token"
 
 
 def test_the_envelope_is_learned_and_used():
@@ -93,3 +99,12 @@ def test_an_upstream_with_a_new_envelope_each_chunk_is_read_correctly():
         for n in range(30)
     )
     assert text_and_others(read(splits(data, [50, 51, 400]), fast=True))[0] == "".join(str(n) for n in range(30))
+
+
+def test_a_read_ending_inside_a_text_chunk_after_another_kind_gives_no_empty_text():
+    learn = chunk({"role": "assistant", "content": ""}) + chunk({"content": "a"}) + chunk({"content": "b"})
+    other, text = chunk({"role": "assistant", "content": ""}), chunk({"content": "cd"})
+    cut = text.index(b'"cd"') + 2  # inside the text: the read holds the whole envelope before it
+    events = read([learn, other + text[:cut], text[cut:]], fast=True)
+    assert text_and_others(events)[0] == "abcd"
+    assert all(event.text for event in events if type(event) is TextDelta)
