@@ -72,14 +72,13 @@ class Live:
     relay: list[dict[str, Any]] = field(default_factory=list)
     # False with the in-memory channel layer: then every socket is in this process.
     relaying: bool = True
+    next_render: float = 0.0
 
     def publish(self, event: dict[str, Any]) -> None:
         """To this process's sockets now; to other processes' with the next batch."""
         hub.publish(self.conversation_id, event)
         if self.relaying:
             self.relay.append(event)
-
-    next_render: float = 0.0
 
 
 LIVE: dict[int, Live] = {}
