@@ -7,6 +7,7 @@ Other apps call `target_for(user, provider, project=...)` and hand the result to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Q
@@ -15,6 +16,8 @@ from django.utils import timezone
 from playground.providers.models import ApiKey, Provider, SchemaSource
 from playground.providers.profiles import profile_document, profile_meta
 from playground.upstream import CallContext, Target, Timeouts
+
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 class NoKey(Exception):
@@ -113,7 +116,10 @@ def target_for(user, provider: Provider, *, project=None, key: ApiKey | None = N
         provider_id=provider.pk,
         key_id=key.pk,
     )
-    ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    # "Last used" to the minute: a write per call would queue behind every chat send.
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return target, context
 
 

@@ -180,3 +180,24 @@ def test_the_key_is_in_no_page_log_or_snippet(client, team_with_roles, demo_prov
             assert secret not in response.content.decode()
             assert secret[-10:] not in response.content.decode()
         assert secret not in caplog.text
+
+
+def test_last_used_is_kept_to_the_minute_without_a_write_per_call(team_with_roles, demo_provider):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from playground.providers.keys import target_for
+
+    member = team_with_roles.users["member"]
+    target_for(member, demo_provider)
+    first = ApiKey.objects.get(provider=demo_provider).last_used_at
+    with CaptureQueriesContext(connection) as queries:
+        target_for(member, demo_provider)
+    assert not any(query["sql"].startswith("UPDATE") for query in queries.captured_queries)
+    assert ApiKey.objects.get(provider=demo_provider).last_used_at == first
+    ApiKey.objects.filter(provider=demo_provider).update(last_used_at=timezone.now() - timedelta(minutes=2))
+    target_for(member, demo_provider)
+    assert ApiKey.objects.get(provider=demo_provider).last_used_at > first
