@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,18 +19,13 @@ import httpx
 
 from playground.upstream import CallContext, Target, stream_chat
 from playground.upstream.events import TextDelta
+from tests.processes import free_port, wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 7
 STREAMS_PER_ROUND = 20
 # demo-long at DEMO_PACE_MS=0: over 3,000 tokens with no pacing, i.e. as fast as the demo can send.
 BODY = {"model": "demo-long", "messages": [{"role": "user", "content": "Tell me everything."}]}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_demo() -> tuple[subprocess.Popen, str]:
@@ -44,15 +38,8 @@ def start_demo() -> tuple[subprocess.Popen, str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process, f"http://127.0.0.1:{port}/demo/v1"
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the demo upstream did not start")
+    wait_until_listening(process, port, "the demo upstream")
+    return process, f"http://127.0.0.1:{port}/demo/v1"
 
 
 async def bare(client: httpx.AsyncClient, url: str) -> int:

@@ -19,7 +19,6 @@ import asyncio
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from tests.processes import free_port, wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 TTFT_STREAMS = 100
@@ -38,26 +39,6 @@ MANY_TOKENS = 500
 TOKENS_PER_S = 20
 RAMP_S = 5.0
 SESSION_COOKIE = "sessionid"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_listening(process: subprocess.Popen, port: int, what: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{what} did not start")
 
 
 def env_for(data_dir: str, **extra: str) -> dict[str, str]:
@@ -120,7 +101,7 @@ class Servers:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_listening(self.demo, demo_port, "the demo upstream")
+        wait_until_listening(self.demo, demo_port, "the demo upstream", timeout=60)
         self.demo_url = f"http://127.0.0.1:{demo_port}/demo/v1"
         run = {"cwd": ROOT, "env": self.env, "check": True, "capture_output": True, "text": True}
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
@@ -134,7 +115,7 @@ class Servers:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        wait_listening(self.app, app_port, "Daphne")
+        wait_until_listening(self.app, app_port, "Daphne", timeout=60)
         self.app_port = app_port
 
     def log_tail(self, lines: int = 30) -> str:
@@ -179,29 +160,39 @@ async def direct_first_token(client: httpx.AsyncClient, url: str, body: dict) ->
     return first, "".join(parts)
 
 
-async def relay_stream(port: int, session: dict, text: str, *, after: float = 0.0) -> tuple[float, str, str]:
-    """Through our websocket (opened `after` seconds from now): seconds to the first delta,
-    the text received, the final status."""
+def chat_socket(port: int, session: dict):
+    """A chat websocket of `session`'s conversation, signed in with its cookie."""
     from websockets.asyncio.client import connect
 
-    await asyncio.sleep(after)
     url = f"ws://127.0.0.1:{port}/ws/chat/{session['conversation']}/"
     headers = {"Cookie": f"{SESSION_COOKIE}={session['cookie']}"}
-    async with connect(url, origin=f"http://127.0.0.1:{port}", additional_headers=headers, open_timeout=60) as ws:
-        started = time.perf_counter()
-        await ws.send(json.dumps({"type": "send", "text": text}))
-        first, parts, last_seq = None, [], 0
-        async for raw in ws:
-            frame = json.loads(raw)
-            if frame["type"] == "delta" and frame["seq"] == last_seq + 1:
-                last_seq = frame["seq"]
-                first = first or time.perf_counter() - started
-                parts.append(frame["text"])
-            elif frame["type"] == "done":
-                return first, "".join(parts), frame["status"]
-            elif frame["type"] == "error":
-                return first, "".join(parts), "error: " + frame["error"]
+    return connect(url, origin=f"http://127.0.0.1:{port}", additional_headers=headers, open_timeout=60)
+
+
+async def ask(ws, text: str) -> tuple[float | None, str, str]:
+    """Send a question on an open chat socket: seconds to its first delta, the answer's text
+    (deltas in seq order) and its final status."""
+    started = time.perf_counter()
+    await ws.send(json.dumps({"type": "send", "text": text}))
+    first, parts, last_seq = None, [], 0
+    async for raw in ws:
+        frame = json.loads(raw)
+        if frame["type"] == "delta" and frame["seq"] == last_seq + 1:
+            last_seq = frame["seq"]
+            first = first or time.perf_counter() - started
+            parts.append(frame["text"])
+        elif frame["type"] == "done":
+            return first, "".join(parts), frame["status"]
+        elif frame["type"] == "error":
+            return first, "".join(parts), "error: " + frame["error"]
     return first, "".join(parts), "closed"
+
+
+async def relay_stream(port: int, session: dict, text: str, *, after: float = 0.0) -> tuple[float | None, str, str]:
+    """`ask` on a socket of its own, opened `after` seconds from now."""
+    await asyncio.sleep(after)
+    async with chat_socket(port, session) as ws:
+        return await ask(ws, text)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -211,58 +202,33 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def relay_load(port: int, session: dict, stop: asyncio.Event) -> int:
     """One person on the chat page, asking again each time an answer ends, until `stop`."""
-    from websockets.asyncio.client import connect
-
-    url = f"ws://127.0.0.1:{port}/ws/chat/{session['conversation']}/"
-    headers = {"Cookie": f"{SESSION_COOKIE}={session['cookie']}"}
     answers = 0
-    async with connect(url, origin=f"http://127.0.0.1:{port}", additional_headers=headers, open_timeout=60) as ws:
+    async with chat_socket(port, session) as ws:
         while not stop.is_set():
-            await ws.send(json.dumps({"type": "send", "text": "Hello"}))
-            async for raw in ws:
-                if json.loads(raw)["type"] in ("done", "error"):
-                    break
+            await ask(ws, "Hello")
             answers += 1
             await asyncio.sleep(0.6)  # within the per-person send rate (2 a second, bursts of 10)
     return answers
-
-
-async def relay_probe(ws) -> float | None:
-    """Seconds from sending a question to its first delta, on an open chat socket."""
-    started = time.perf_counter()
-    await ws.send(json.dumps({"type": "send", "text": "Hello"}))
-    first = None
-    async for raw in ws:
-        frame = json.loads(raw)
-        if frame["type"] == "delta" and first is None:
-            first = time.perf_counter() - started
-        elif frame["type"] in ("done", "error"):
-            return first if frame.get("status") == "done" else None
-    return None
 
 
 async def measure_ttft(servers: Servers) -> dict[str, float]:
     """Time to first token of probe answers while TTFT_STREAMS people stream through the
     app (each asking again when an answer ends): a direct read of the demo upstream, then
     the same question through our websocket, alternating, so both see the same load."""
-    from websockets.asyncio.client import connect
-
     stop = asyncio.Event()
     probe, *people = servers.sessions[: TTFT_STREAMS + 1]
     load = [asyncio.ensure_future(relay_load(servers.app_port, person, stop)) for person in people]
     await asyncio.sleep(TTFT_SETTLE_S)  # past the first burst of 100 questions at once
     body = {"model": "demo-chat", "messages": [{"role": "user", "content": "Hello"}], **PROBE_PARAMS}
-    url = f"ws://127.0.0.1:{servers.app_port}/ws/chat/{probe['conversation']}/"
-    headers = {"Cookie": f"{SESSION_COOKIE}={probe['cookie']}"}
     direct, relayed = [], []
     async with (
         httpx.AsyncClient(timeout=60) as client,
-        connect(url, origin=f"http://127.0.0.1:{servers.app_port}", additional_headers=headers) as ws,
+        chat_socket(servers.app_port, probe) as ws,
     ):
         for _ in range(TTFT_PROBES):
             first, _ = await direct_first_token(client, f"{servers.demo_url}/chat/completions", body)
-            through = await relay_probe(ws)
-            if first is not None and through is not None:
+            through, _, status = await ask(ws, "Hello")
+            if first is not None and through is not None and status == "done":
                 direct.append(first)
                 relayed.append(through)
             await asyncio.sleep(0.5)

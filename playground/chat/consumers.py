@@ -19,9 +19,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from playground.accounts.models import Role
-from playground.accounts.scoping import scoped_get
-from playground.chat import generation, hub, services
-from playground.chat.models import Conversation, Message, Status
+from playground.chat import generation, hub, selectors, services
+from playground.chat.models import Conversation, Message
 from playground.providers.keys import NoKey
 
 MAX_FRAME_BYTES = 256 * 1024
@@ -42,21 +41,15 @@ def _allowed(user_id: int) -> bool:
     return True
 
 
-@database_sync_to_async
-def _conversation_for(user, conversation_id: int, role: Role) -> Conversation:
-    queryset = Conversation.objects.select_related("project", "provider")
-    return scoped_get(user, queryset, role=role, team_field="project__team", pk=conversation_id)
+_conversation_for = database_sync_to_async(selectors.conversation_for)
 
 
 @database_sync_to_async
 def _watch(user, conversation_id: int) -> list[int]:
     """Check that `user` may watch the conversation; the ids of its answers now streaming.
     (One trip to the database thread: a thousand sockets may connect at once.)"""
-    queryset = Conversation.objects.select_related("project", "provider")
-    scoped_get(user, queryset, role=Role.VIEWER, team_field="project__team", pk=conversation_id)
-    return list(
-        Message.objects.filter(conversation_id=conversation_id, status=Status.STREAMING).values_list("pk", flat=True)
-    )
+    selectors.conversation_for(user, conversation_id)
+    return selectors.streaming_ids(conversation_id)
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -175,7 +168,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.error(f"Unknown frame type “{action}”.")
             return
         try:
-            conversation = await _conversation_for(self.user, self.conversation_id, Role.MEMBER)
+            conversation = await _conversation_for(self.user, self.conversation_id, role=Role.MEMBER)
         except Http404:
             await self.close(code=4404)
             return

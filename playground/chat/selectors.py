@@ -6,7 +6,21 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from playground.chat.models import Conversation, Message
+from playground.accounts.models import Role
+from playground.accounts.scoping import scoped_get
+from playground.chat.models import Conversation, Message, Status
+
+
+def conversation_for(user, conversation_id: int, *, role: Role = Role.VIEWER) -> Conversation:
+    """The conversation, for a member of its project's team with at least `role` (404/403)."""
+    queryset = Conversation.objects.select_related("project__team", "provider")
+    return scoped_get(user, queryset, role=role, team_field="project__team", pk=conversation_id)
+
+
+def streaming_ids(conversation_id: int) -> list[int]:
+    """Ids of the conversation's answers still streaming."""
+    found = Message.objects.filter(conversation_id=conversation_id, status=Status.STREAMING)
+    return list(found.values_list("pk", flat=True))
 
 
 def conversations_of(project, *, search: str = "") -> QuerySet[Conversation]:

@@ -14,14 +14,10 @@ from playground.accounts.scoping import project_for, scoped_get
 from playground.chat import selectors, services
 from playground.chat.markdown import render_answer, render_plain
 from playground.chat.models import Conversation, Message, Mode
+from playground.chat.selectors import conversation_for
 from playground.providers.keys import provider_schema
 from playground.schema.forms import parameter_form
 from playground.schema.roles import history_policy
-
-
-def conversation_for(user, conversation_id: int, *, role: Role = Role.VIEWER) -> Conversation:
-    queryset = Conversation.objects.select_related("project__team", "provider")
-    return scoped_get(user, queryset, role=role, team_field="project__team", pk=conversation_id)
 
 
 class SettingsForm(forms.Form):

@@ -11,9 +11,8 @@ from playground.accounts.models import Role
 from playground.accounts.scoping import scoped_get
 from playground.embeddings import charts, maths
 from playground.embeddings.models import EmbeddingRun, Status
-from playground.providers.keys import provider_schema
+from playground.providers.keys import endpoint_schema, providers_with
 from playground.providers.models import Provider
-from playground.schema.specs import SchemaError
 
 # Columns that only the run page needs.
 _HEAVY = ("vectors", "texts", "labels", "params")
@@ -39,23 +38,11 @@ def comparable_runs(run: EmbeddingRun) -> QuerySet[EmbeddingRun]:
 
 def embedding_providers(team) -> list[Provider]:
     """The team's providers whose API document has an embeddings endpoint."""
-    found = []
-    for provider in team.providers.order_by("name", "id"):
-        try:
-            if "embeddings" in provider_schema(provider).endpoints:
-                found.append(provider)
-        except SchemaError:
-            continue
-    return found
+    return providers_with(team, "embeddings")
 
 
 def embeddings_endpoint(provider: Provider | None):
-    if provider is None:
-        return None
-    try:
-        return provider_schema(provider).endpoints.get("embeddings")
-    except SchemaError:
-        return None
+    return endpoint_schema(provider, "embeddings")
 
 
 def model_suggestions(provider: Provider | None, endpoint) -> list[str]:

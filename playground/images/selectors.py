@@ -7,9 +7,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from playground.images.models import GeneratedImage, ImageGeneration
-from playground.providers.keys import provider_schema
+from playground.providers.keys import endpoint_schema, providers_with
 from playground.providers.models import Provider
-from playground.schema.specs import SchemaError
 
 GALLERY_PAGE_SIZE = 48
 
@@ -25,15 +24,12 @@ def images_of(project) -> QuerySet[GeneratedImage]:
 
 def images_endpoint(provider: Provider):
     """The provider's images endpoint schema, or None when its API document has none (or is broken)."""
-    try:
-        return provider_schema(provider).endpoints.get("images")
-    except SchemaError:
-        return None
+    return endpoint_schema(provider, "images")
 
 
 def image_providers(team) -> list[Provider]:
     """The team's providers whose API document has an images endpoint."""
-    return [provider for provider in team.providers.order_by("name", "id") if images_endpoint(provider) is not None]
+    return providers_with(team, "images")
 
 
 def model_suggestions(provider: Provider, endpoint) -> list[str]:

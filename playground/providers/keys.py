@@ -83,6 +83,28 @@ def provider_schema(provider: Provider) -> ProviderSchema:
     return found
 
 
+def endpoint_schema(provider: Provider | None, endpoint: str):
+    """The provider's schema for `endpoint` ("chat", "images", ...), or None when there is no
+    provider, its API document has no such endpoint, or the document cannot be read."""
+    from playground.schema.specs import SchemaError
+
+    if provider is None:
+        return None
+    try:
+        return provider_schema(provider).endpoints.get(endpoint)
+    except SchemaError:
+        return None
+
+
+def providers_with(team, endpoint: str) -> list[Provider]:
+    """The team's providers, by name, whose API document has `endpoint`."""
+    return [
+        provider
+        for provider in team.providers.order_by("name", "id")
+        if endpoint_schema(provider, endpoint) is not None
+    ]
+
+
 def target_for(user, provider: Provider, *, project=None, key: ApiKey | None = None) -> tuple[Target, CallContext]:
     """The Target and usage context for a call by `user` through `provider`.
 

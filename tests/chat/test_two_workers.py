@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +24,7 @@ from django.test import Client
 from websockets.asyncio.client import connect as ws_connect
 
 from playground.chat.models import Conversation, Message
+from tests.processes import free_port, wait_until_listening
 from tests.services import REDIS_URL, require
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -34,14 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DAPHNE = Path(sys.executable).with_name("daphne")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _start_worker(env: dict[str, str]) -> tuple[subprocess.Popen, int, object]:
-    port = _free_port()
+    port = free_port()
     output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by the fixture, after the worker stops)
     process = subprocess.Popen(
         [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "playground.asgi:application"],
@@ -50,18 +43,8 @@ def _start_worker(env: dict[str, str]) -> tuple[subprocess.Popen, int, object]:
         stdout=output,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process, port, output
-        except OSError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.1)
-    process.kill()
-    output.seek(0)
-    raise RuntimeError(f"Daphne worker did not start on port {port}:\n{output.read()}")
+    wait_until_listening(process, port, "Daphne worker", output=output)
+    return process, port, output
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 from django import template
 from django.utils.safestring import mark_safe
 
@@ -29,8 +32,6 @@ def tokens_per_second(message) -> str:
 
 @register.filter
 def pretty_json(value) -> str:
-    import json
-
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
@@ -40,7 +41,6 @@ LOGPROB_ROWS_SHOWN = 1000
 @register.filter
 def logprob_rows(message) -> list[dict]:
     """Token, its probability and the alternatives the model weighed, for the table."""
-    import math
 
     def percent(logprob) -> str:
         try:
@@ -69,8 +69,6 @@ def logprob_rows_shown() -> int:
 @register.filter
 def pretty_arguments(arguments) -> str:
     """A tool call's arguments as indented JSON (as sent, when they are not valid JSON)."""
-    import json
-
     try:
         return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
     except (TypeError, ValueError):
