@@ -25,12 +25,21 @@ def conversation_create(*, project, user, provider=None, model: str = "", params
 
 
 def path_to(message: Message | None) -> list[Message]:
-    """The messages from the root of the tree down to `message`."""
-    path: list[Message] = []
-    while message is not None:
-        path.append(message)
-        message = message.parent
-    return path[::-1]
+    """The messages from the root of the tree down to `message`.
+
+    Two queries whatever the depth: the tree's links, then the messages on the path (a
+    walk up `parent` would cost one query per message, and conversations grow long).
+    """
+    if message is None:
+        return []
+    links = dict(Message.objects.filter(conversation_id=message.conversation_id).values_list("pk", "parent_id"))
+    ids: list[int] = []
+    cursor: int | None = message.parent_id
+    while cursor is not None:
+        ids.append(cursor)
+        cursor = links.get(cursor)
+    found = Message.objects.in_bulk(ids)
+    return [found[pk] for pk in reversed(ids) if pk in found] + [message]
 
 
 def endpoint_of(conversation: Conversation) -> str:

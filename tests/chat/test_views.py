@@ -122,3 +122,20 @@ def test_the_request_replays_history_only_where_the_api_allows_it(team_with_role
     conversation.provider.profile = "research"
     body = request_for(conversation, path_to(follow_up))
     assert body["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Why?"}]
+
+
+def test_a_long_conversation_replays_its_branch_in_order_with_two_queries(
+    team_with_roles, chat, django_assert_num_queries
+):
+    from playground.chat.services import path_to
+
+    conversation, first, second = chat  # `second` answers the same question: another branch
+    cursor, expected = first, ["Which colour is the sky?", "Blue, mostly."]
+    for turn in range(40):
+        role = "user" if turn % 2 == 0 else "assistant"
+        cursor = Message.objects.create(conversation=conversation, parent=cursor, role=role, content=f"turn {turn}")
+        expected.append(f"turn {turn}")
+    with django_assert_num_queries(2):
+        path = path_to(cursor)
+    assert [m.content for m in path] == expected
+    assert second not in path
