@@ -2,8 +2,9 @@
 
 It coalesces tokens into deltas about every 40 ms (more under heavy load, see
 coalesce_window), numbers them (`seq`), publishes them to
-this process's sockets (hub) and, in batches, to other processes (channel layer group), and
-saves the text at least once a second and at the end. Stop cancels the task; whatever
+this process's sockets (hub) and, in batches, to other processes (channel layer group). The
+text is saved at the end, and once a second meanwhile by one task for all of a process's
+answers (_checkpoint_all). Stop cancels the task; whatever
 arrived is kept. Closing a tab does not stop it.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.db import close_old_connections
+from django.db import close_old_connections, connection, transaction
 
 from playground import upstream
 from playground.chat import hub
@@ -73,6 +74,8 @@ class Live:
     # False with the in-memory channel layer: then every socket is in this process.
     relaying: bool = True
     next_render: float = 0.0
+    saved_seq: int = 0  # the seq of the text last written to the database
+    ended: bool = False  # the final save is under way: no more checkpoints
 
     def publish(self, event: dict[str, Any]) -> None:
         """To this process's sockets now; to other processes' with the next batch."""
@@ -82,6 +85,7 @@ class Live:
 
 
 LIVE: dict[int, Live] = {}
+_checkpointers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
 
 
 def snapshot(message_id: int) -> dict[str, Any] | None:
@@ -124,7 +128,10 @@ def start(
     if announce is not None:
         live.publish(announce)
     stream = upstream.stream_completion if endpoint == "completions" else upstream.stream_chat
-    live.task = asyncio.get_running_loop().create_task(_run(live, stream, request, call))
+    loop = asyncio.get_running_loop()
+    live.task = loop.create_task(_run(live, stream, request, call))
+    if loop not in _checkpointers:
+        _checkpointers[loop] = loop.create_task(_checkpoint_all(loop))
     return live
 
 
@@ -192,10 +199,50 @@ def _save(message_id: int, **fields: Any) -> None:
     Message.objects.filter(pk=message_id).update(**fields)
 
 
+@sync_to_async
+def _save_texts(rows: list[tuple[str, int, int]]) -> None:
+    """(content, seq, id) of several answers, in one transaction and one statement."""
+    close_old_connections()
+    table = connection.ops.quote_name(Message._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET content = %s, seq = %s WHERE id = %s", rows)
+
+
+async def _checkpoint_all(loop: asyncio.AbstractEventLoop) -> None:
+    """Every CHECKPOINT_S, the text of every answer streaming in this process that grew.
+
+    One task and one trip to the database thread for all of them: with a hundred answers
+    streaming, a save each would queue a hundred trips a second ahead of every page load
+    and send in that one thread.
+    """
+    try:
+        while LIVE:
+            await asyncio.sleep(CHECKPOINT_S)
+            rows = [
+                (live.text, live.seq, live.message_id)
+                for live in list(LIVE.values())
+                if not live.ended and live.seq > live.saved_seq
+            ]
+            if not rows:
+                continue
+            try:
+                await _save_texts(rows)
+            except Exception:  # the next round, or the answer's final save, writes it
+                logger.warning("Could not save the text of %d streaming answers", len(rows), exc_info=True)
+                continue
+            for _text, seq, message_id in rows:
+                live = LIVE.get(message_id)
+                if live is not None:
+                    live.saved_seq = max(live.saved_seq, seq)
+    finally:
+        if _checkpointers.get(loop) is asyncio.current_task():
+            del _checkpointers[loop]
+
+
 async def _run(live: Live, stream, request: dict[str, Any], call: tuple) -> None:
     target, context = call
     loop = asyncio.get_running_loop()
-    last_checkpoint = last_relay = loop.time()
+    last_relay = loop.time()
     last_flush = float("-inf")  # the first text goes out at once
     flush_handle: asyncio.TimerHandle | None = None
 
@@ -249,9 +296,6 @@ async def _run(live: Live, stream, request: dict[str, Any], call: tuple) -> None
                 if now - last_relay >= RELAY_S:
                     last_relay = now
                     await _relay(live)
-                if now - last_checkpoint >= CHECKPOINT_S:
-                    last_checkpoint = now
-                    await _save(live.message_id, content=live.text, seq=live.seq)
     except asyncio.CancelledError:
         status = Status.STOPPED
     except errors.UpstreamError as error:
@@ -263,6 +307,7 @@ async def _run(live: Live, stream, request: dict[str, Any], call: tuple) -> None
         if flush_handle:
             flush_handle.cancel()
         _flush(live)
+        live.ended = True
         fields = {
             "content": live.text,
             "seq": live.seq,
@@ -292,3 +337,7 @@ async def _run(live: Live, stream, request: dict[str, Any], call: tuple) -> None
         live.publish(done)
         await _relay(live)
         LIVE.pop(live.message_id, None)
+        if not LIVE:  # nothing left to checkpoint: no task lingers (a test's loop can close)
+            checkpointer = _checkpointers.pop(loop, None)
+            if checkpointer is not None:
+                checkpointer.cancel()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -37,6 +38,29 @@ async def test_send_streams_numbered_deltas_and_saves_the_answer(conversation, c
     assert "Show me a list please" in text and "- " in text
     assert message.completion_tokens and message.ttft_ms is not None
     assert frames[-1] == {"type": "done", "message": message.pk, "seq": seqs[-1], "status": "done", "error": ""}
+    await socket.disconnect()
+
+
+async def test_a_streaming_answer_is_saved_every_second_before_it_ends(conversation, connect):
+    conversation.model = "demo-long"  # about 6 s of text in tests
+    await sync_to_async(conversation.save)()
+    socket, _, _ = await connect(conversation)
+    await socket.send_json_to({"type": "send", "text": "Tell me everything"})
+    started = await socket.receive_json_from(timeout=10)
+    received = []
+    loop = asyncio.get_running_loop()
+    until = loop.time() + 2.5  # two checkpoints and a half
+    while loop.time() < until:
+        frame = await socket.receive_json_from(timeout=10)
+        assert frame["type"] != "done", "the answer must still be streaming for this test"
+        if frame["type"] == "delta":
+            received.append(frame["text"])
+    message = await saved(started["message"])
+    assert message.status == "streaming"
+    assert len(message.content) > 100 and "".join(received).startswith(message.content)
+    assert message.seq >= 1
+    await socket.send_json_to({"type": "stop", "message": started["message"]})
+    await frames_until_done(socket)
     await socket.disconnect()
 
 
