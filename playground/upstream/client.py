@@ -45,6 +45,7 @@ from playground.upstream.events import (
     Usage,
 )
 from playground.upstream.fastpath import TextTemplate
+from playground.upstream.network import AsyncioBackend
 from playground.upstream.safety import PublicOnlyBackend, check_url
 from playground.upstream.sse import SSEEvent, SSEParser
 from playground.upstream.target import CallContext, Target, Timeouts
@@ -74,9 +75,8 @@ def http_client(*, allow_local: bool) -> httpx.AsyncClient:
         keepalive_expiry=30,
     )
     transport = httpx.AsyncHTTPTransport(limits=limits, retries=0)
-    if not allow_local:
-        # httpx has no public hook for the network backend; the guard wraps httpcore's.
-        transport._pool._network_backend = PublicOnlyBackend(transport._pool._network_backend)
+    # httpx has no public hook for the network backend; the guard wraps ours.
+    transport._pool._network_backend = AsyncioBackend() if allow_local else PublicOnlyBackend(AsyncioBackend())
     client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False, timeout=None)
     _clients[allow_local] = (loop, client)
     return client
@@ -446,22 +446,17 @@ async def _stream_events(call: _Call, response: httpx.Response, text_key: str) -
     parser = SSEParser()
     template = TextTemplate() if text_key == "delta" else None
     byte_iterator = response.aiter_bytes().__aiter__()
-    phase = "first_byte"
+    watch = _ReadWatch(call)
     try:
         while True:
-            limit = call.timeouts.first_byte if phase == "first_byte" else call.timeouts.idle
             try:
-                async with asyncio.timeout_at(call.deadline(limit)):
-                    chunk = await byte_iterator.__anext__()
+                chunk = await watch.read(byte_iterator)
             except StopAsyncIteration:
                 break
-            except TimeoutError:
-                raise call.timeout_error(phase) from None
             except httpx.HTTPError as exc:
                 raise errors.StreamBroken(
                     f"The connection to the provider broke mid-answer ({_describe(exc)}); the text so far is kept."
                 ) from None
-            phase = "idle"
             items = fastpath.feed(parser, chunk, template) if template is not None else parser.feed_batch(chunk)
             events, done, error = _read_events(items, text_key, template)
             for event in events:
@@ -478,7 +473,67 @@ async def _stream_events(call: _Call, response: httpx.Response, text_key: str) -
         if error is not None:
             raise error
     finally:
+        watch.close()
         await response.aclose()
+
+
+class _ReadWatch:
+    """The time limits of a stream's reads: the first within `first_byte`, each later one
+    within `idle`, all within the call's cap. Only time spent waiting for the upstream
+    counts, not the caller's time between reads.
+
+    One timer, moved on lazily when it fires, instead of a timeout scope per read (which
+    schedules and cancels a timer for every streamed token).
+    """
+
+    __slots__ = ("call", "loop", "task", "first", "limit", "cap", "since", "expired", "cancelling", "handle")
+
+    def __init__(self, call: _Call) -> None:
+        self.call = call
+        self.loop = asyncio.get_running_loop()
+        self.task: asyncio.Task | None = None
+        self.first = True  # no byte of the body has come yet
+        self.limit = call.timeouts.first_byte
+        self.cap = self.loop.time() + max(0.0, call.total_deadline - time.monotonic())
+        self.since: float | None = None  # when the read now waiting began
+        self.expired = False
+        self.cancelling = 0
+        self.handle = self.loop.call_at(min(self.loop.time() + self.limit, self.cap), self._check)
+
+    async def read(self, iterator: AsyncIterator[bytes]) -> bytes:
+        self.task = asyncio.current_task()
+        self.since = self.loop.time()
+        try:
+            chunk = await iterator.__anext__()
+        except asyncio.CancelledError:
+            if self.expired and self.task is not None and self.task.uncancel() <= self.cancelling:
+                raise self.call.timeout_error("first_byte" if self.first else "idle") from None
+            raise
+        finally:
+            self.since = None
+        if self.first:
+            self.first = False
+            self.limit = self.call.timeouts.idle
+            # The timer is set for the first byte's limit; the idle limit may be shorter.
+            self.handle.cancel()
+            self.handle = self.loop.call_at(min(self.loop.time() + self.limit, self.cap), self._check)
+        return chunk
+
+    def _check(self) -> None:
+        now = self.loop.time()
+        if self.since is None:  # the caller is busy, not the upstream: look again later
+            self.handle = self.loop.call_at(min(now + self.limit, self.cap), self._check)
+            return
+        due = min(self.since + self.limit, self.cap)
+        if now < due:
+            self.handle = self.loop.call_at(due, self._check)
+        elif self.task is not None and not self.expired:
+            self.expired = True
+            self.cancelling = self.task.cancelling()
+            self.task.cancel()
+
+    def close(self) -> None:
+        self.handle.cancel()
 
 
 def _read_events(

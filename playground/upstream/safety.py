@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import httpcore
 
 from playground.upstream.errors import UrlNotAllowed
+from playground.upstream.network import AsyncioBackend
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -86,7 +87,7 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
     """Wraps httpcore's network backend: connects only to vetted public addresses."""
 
     def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None):
-        self._inner = inner or httpcore.AnyIOBackend()
+        self._inner = inner or AsyncioBackend()
 
     async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         try:

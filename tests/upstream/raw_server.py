@@ -7,6 +7,7 @@ ends, bodies that stall or trickle, connections that drop mid-answer.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass, field
 
 
@@ -23,8 +24,9 @@ class Reply:
 class RawServer:
     """Answers request N with replies[N] (the last reply repeats)."""
 
-    def __init__(self, *replies: Reply):
+    def __init__(self, *replies: Reply, tls: ssl.SSLContext | None = None):
         self.replies = list(replies)
+        self.tls = tls
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.request_times: list[float] = []
         self._server: asyncio.base_events.Server | None = None
@@ -32,23 +34,27 @@ class RawServer:
         self._writers: set[asyncio.StreamWriter] = set()
 
     async def __aenter__(self) -> RawServer:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.tls)
         return self
 
     async def __aexit__(self, *exc) -> None:
         # Close the connections a client keeps alive, so handlers end on their own rather
         # than being cancelled by the server's shutdown.
-        for writer in self._writers:
-            writer.close()
+        self.close_connections()
         if self._handlers:
             await asyncio.wait(self._handlers, timeout=5)
         self._server.close()
         await self._server.wait_closed()
 
+    def close_connections(self) -> None:
+        """Close every open connection, as a server ending idle keep-alive connections does."""
+        for writer in list(self._writers):
+            writer.close()
+
     @property
     def url(self) -> str:
         port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/v1"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{port}/v1"
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()

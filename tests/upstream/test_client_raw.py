@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -138,6 +139,52 @@ async def test_idle_timeout_between_chunks():
     ) as server:
         with pytest.raises(errors.IdleTimeout):
             await collect(server, idle=0.3)
+
+
+async def test_a_slow_reader_is_not_an_idle_upstream():
+    # The chunks come at once; the caller takes 0.5 s over each, longer than the idle limit.
+    async with RawServer(Reply(parts=[(0, sse_chunks("a", "b", "c"))])) as server:
+        events = []
+        async with stream_chat(target(server, idle=0.2), BODY, context=NO_RECORD) as stream:
+            async for event in stream:
+                events.append(event)
+                await asyncio.sleep(0.5)
+    assert text_of(events) == "abc"
+
+
+async def test_an_idle_timeout_after_a_slow_read_still_trips():
+    parts = [(0, sse_chunks("a", done=False, finish=None)), (0.05, sse_chunks("b", done=False, finish=None))]
+    parts.append((2.0, sse_chunks("late")))
+    async with RawServer(Reply(parts=parts)) as server:
+        events = []
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(errors.IdleTimeout):
+            async with stream_chat(target(server, idle=0.3), BODY, context=NO_RECORD) as stream:
+                async for event in stream:
+                    events.append(event)
+                    await asyncio.sleep(0.4)
+        waited = asyncio.get_running_loop().time() - started
+    assert text_of(events) == "ab"
+    assert waited < 1.6  # tripped by the idle limit, long before the late chunk
+
+
+async def test_cancelling_a_waiting_read_is_a_cancellation_not_a_timeout():
+    async with RawServer(
+        Reply(parts=[(0, sse_chunks("a", done=False, finish=None)), (5.0, sse_chunks("b"))])
+    ) as server:
+        events = []
+
+        async def read() -> None:
+            async with stream_chat(target(server, idle=0.3), BODY, context=NO_RECORD) as stream:
+                async for event in stream:
+                    events.append(event)
+
+        task = asyncio.ensure_future(read())
+        await asyncio.sleep(0.15)  # the first chunk is in; the next read waits
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert text_of(events) == "a"
 
 
 async def test_a_slow_loris_body_is_cut_by_the_total_cap():
