@@ -108,3 +108,33 @@ def test_a_read_ending_inside_a_text_chunk_after_another_kind_gives_no_empty_tex
     events = read([learn, other + text[:cut], text[cut:]], fast=True)
     assert text_and_others(events)[0] == "abcd"
     assert all(event.text for event in events if type(event) is TextDelta)
+
+
+def raw_chunk(content: bytes) -> bytes:
+    """A chunk in the envelope whose content bytes are written as given, valid JSON or not."""
+    placeholder = chunk({"content": "@@@"})
+    return placeholder.replace(b"@@@", content)
+
+
+def test_broken_escapes_split_over_chunks_read_as_decoding_every_chunk_does():
+    learn = chunk({"role": "assistant", "content": ""}) + chunk({"content": "a"}) + chunk({"content": "b"})
+    for pieces in (
+        [b"x\\u00", b"e9y"],  # together a valid escape, apart two broken chunks
+        [b"x\\", b"ny"],  # a dangling backslash: the chunk is not JSON
+        [b"x\\\\", b"ny"],  # an escaped backslash, then text: all valid
+        [b"tab\\t", b"\\u00e9"],  # whole escapes in each: valid
+    ):
+        data = learn + b"".join(raw_chunk(piece) for piece in pieces) + chunk({}, finish="stop")
+        for cuts in ([], [len(learn)], [len(learn) + 5, len(data) - 3]):
+            fast = read(splits(data, cuts), fast=True)
+            assert text_and_others(fast) == text_and_others(read([data], fast=False)), pieces
+
+
+def test_a_chunk_of_another_choice_in_an_envelope_of_the_same_length_is_not_read_as_text():
+    learn = chunk({"role": "assistant", "content": ""}) + chunk({"content": "a"}) + chunk({"content": "b"})
+    second = chunk({"content": "B"}).replace(b'"index":0', b'"index":1')  # same bytes but one
+    data = learn + chunk({"content": "c"}) + second + chunk({"content": "d"}) + chunk({}, finish="stop")
+    for cuts in ([], [len(learn)], [len(learn) + 3]):
+        fast = read(splits(data, cuts), fast=True)
+        assert text_and_others(fast) == text_and_others(read([data], fast=False))
+        assert [(e.text, e.index) for e in fast if type(e) is TextDelta and e.index == 1] == [("B", 1)]
