@@ -45,6 +45,15 @@ _conversation_for = database_sync_to_async(selectors.conversation_for)
 
 
 @database_sync_to_async
+def _send_prepare(user, conversation_id: int, text: str, parent_id: int | None) -> services.Send:
+    """Check that `user` may send, and prepare the message: one trip to the database thread."""
+    conversation = selectors.conversation_for(user, conversation_id, role=Role.MEMBER)
+    return services.message_prepare(
+        conversation=conversation, user=user, text=text, parent_id=parent_id or None, from_root=parent_id == 0
+    )
+
+
+@database_sync_to_async
 def _watch(user, conversation_id: int) -> list[int]:
     """Check that `user` may watch the conversation; the ids of its answers now streaming.
     (One trip to the database thread: a thousand sockets may connect at once.)"""
@@ -168,47 +177,49 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.error(f"Unknown frame type “{action}”.")
             return
         try:
-            conversation = await _conversation_for(self.user, self.conversation_id, role=Role.MEMBER)
+            await handler(content)
         except Http404:
             await self.close(code=4404)
-            return
         except PermissionDenied:
             await self.error("Viewers can watch this conversation but not send or stop.")
-            return
-        try:
-            await handler(conversation, content)
         except (ValidationError, NoKey) as error:
             await self.error(" ".join(getattr(error, "messages", [str(error)])))
         except (Message.DoesNotExist, ValueError, TypeError):
             await self.error("That message is not part of this conversation.")
 
-    async def do_send(self, conversation: Conversation, content: dict[str, Any]) -> None:
+    async def _member_conversation(self) -> Conversation:
+        """The conversation, checked again for every action: a member may have been removed."""
+        return await _conversation_for(self.user, self.conversation_id, role=Role.MEMBER)
+
+    async def do_send(self, content: dict[str, Any]) -> None:
         text = content.get("text")
         if not isinstance(text, str):
             raise ValidationError("Write a message first.")
         # "parent" present: Edit & resend from that point (0 or null: a new first question).
         parent_id = int(content["parent"] or 0) if "parent" in content else None
-        answer, request, call = await database_sync_to_async(services.message_send)(
-            conversation=conversation,
-            user=self.user,
-            text=text,
-            parent_id=parent_id or None,
-            from_root=parent_id == 0,
-        )
-        self._start(conversation, answer, request, call, question={"id": answer.parent_id, "text": text.strip()})
+        send = await _send_prepare(self.user, self.conversation_id, text, parent_id)
+        conversation = send.conversation
 
-    async def do_regenerate(self, conversation: Conversation, content: dict[str, Any]) -> None:
+        async def rows() -> tuple[int, dict[str, Any]]:
+            answer = await database_sync_to_async(services.message_save)(send)
+            question = {"id": answer.parent_id, "text": send.text}
+            started = {"type": "started", "message": answer.pk, "parent": answer.parent_id, "question": question}
+            return answer.pk, started
+
+        endpoint = services.endpoint_of(conversation)
+        generation.start_before_rows(conversation.pk, send.request, send.call, rows, endpoint=endpoint)
+
+    async def do_regenerate(self, content: dict[str, Any]) -> None:
+        conversation = await self._member_conversation()
         answer, request, call = await database_sync_to_async(services.message_regenerate)(
             conversation=conversation, user=self.user, message_id=int(content.get("message"))
         )
-        self._start(conversation, answer, request, call)
-
-    def _start(self, conversation, answer: Message, request, call, question: dict[str, Any] | None = None) -> None:
-        announce = {"type": "started", "message": answer.pk, "parent": answer.parent_id, "question": question}
+        announce = {"type": "started", "message": answer.pk, "parent": answer.parent_id, "question": None}
         endpoint = services.endpoint_of(conversation)
         generation.start(answer.pk, conversation.pk, request, call, endpoint=endpoint, announce=announce)
 
-    async def do_stop(self, conversation: Conversation, content: dict[str, Any]) -> None:
+    async def do_stop(self, content: dict[str, Any]) -> None:
+        conversation = await self._member_conversation()
         await generation.cancel(int(content.get("message")), conversation.pk)
 
     # Channel-layer events, from other processes.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -66,10 +67,23 @@ def request_for(conversation: Conversation, history: list[Message]) -> dict[str,
     return {"model": conversation.model, "messages": messages, **conversation.params}
 
 
-def message_send(
+@dataclass
+class Send:
+    """A message about to be sent: its answer's request and call, and the rows to write."""
+
+    conversation: Conversation
+    parent: Message | None
+    text: str
+    user: Any
+    request: dict[str, Any]
+    call: tuple
+
+
+def message_prepare(
     *, conversation: Conversation, user, text: str, parent_id: int | None = None, from_root: bool = False
-) -> tuple[Message, dict, tuple]:
-    """Add the user's message and an empty streaming answer; returns (answer, request, call).
+) -> Send:
+    """Check a message and build its answer's request, writing nothing yet (reads only), so
+    that the upstream call can start before the rows are written (message_save).
 
     By default the message continues the branch shown; with `parent_id` (Edit & resend) it
     becomes a sibling of that parent's other children, and `from_root` starts a new first
@@ -83,20 +97,35 @@ def message_send(
     if conversation.provider is None or not conversation.model:
         raise ValidationError("Choose a provider and a model first.")
     call = target_for(user, conversation.provider, project=conversation.project)
+    if from_root:
+        parent = None
+    elif parent_id is not None:
+        parent = conversation.messages.get(pk=parent_id)
+    else:
+        parent = conversation.current_leaf
+    question = Message(conversation=conversation, parent=parent, role="user", content=text)
+    request = request_for(conversation, [*path_to(parent), question])
+    return Send(conversation=conversation, parent=parent, text=text, user=user, request=request, call=call)
+
+
+def message_save(send: Send) -> Message:
+    """Write the question and its empty streaming answer; returns the answer."""
+    conversation, user = send.conversation, send.user
     with transaction.atomic():
-        if from_root:
-            parent = None
-        elif parent_id is not None:
-            parent = conversation.messages.get(pk=parent_id)
-        else:
-            parent = conversation.current_leaf
         question = Message.objects.create(
-            conversation=conversation, parent=parent, role="user", content=text, created_by=user
+            conversation=conversation, parent=send.parent, role="user", content=send.text, created_by=user
         )
         if not conversation.title:
-            conversation.title = text.splitlines()[0][:80]
-        answer, request = _answer_to(conversation, question, user)
-    return answer, request, call
+            conversation.title = send.text.splitlines()[0][:80]
+        return _answer_create(conversation, question, user, send.request)
+
+
+def message_send(
+    *, conversation: Conversation, user, text: str, parent_id: int | None = None, from_root: bool = False
+) -> tuple[Message, dict, tuple]:
+    """Add the user's message and an empty streaming answer; returns (answer, request, call)."""
+    send = message_prepare(conversation=conversation, user=user, text=text, parent_id=parent_id, from_root=from_root)
+    return message_save(send), send.request, send.call
 
 
 def message_regenerate(*, conversation: Conversation, user, message_id: int) -> tuple[Message, dict, tuple]:
@@ -110,6 +139,10 @@ def message_regenerate(*, conversation: Conversation, user, message_id: int) -> 
 
 def _answer_to(conversation: Conversation, question: Message, user) -> tuple[Message, dict]:
     request = request_for(conversation, path_to(question))
+    return _answer_create(conversation, question, user, request), request
+
+
+def _answer_create(conversation: Conversation, question: Message, user, request: dict[str, Any]) -> Message:
     answer = Message.objects.create(
         conversation=conversation,
         parent=question,
@@ -121,7 +154,7 @@ def _answer_to(conversation: Conversation, question: Message, user) -> tuple[Mes
     )
     conversation.current_leaf = answer
     conversation.save(update_fields=["current_leaf", "title", "updated_at"])
-    return answer, request
+    return answer
 
 
 def interrupted_mark_all() -> int:

@@ -178,6 +178,56 @@ async def test_an_upstream_error_is_shown_and_the_partial_text_kept(conversation
     assert message.content == text and text
 
 
+async def test_the_upstream_call_starts_before_the_answer_is_written(conversation, connect, monkeypatch):
+    """The rows are written while the upstream thinks: here the save waits until the
+    provider has the request, which would never happen if the call came after the save."""
+    import time as clock
+
+    from playground.chat import services
+    from tests.upstream.raw_server import RawServer, Reply, sse_chunks
+
+    save = services.message_save
+    async with RawServer(Reply(parts=[(0.2, sse_chunks("Hi ", "there"))])) as server:
+
+        def save_once_the_provider_has_the_request(send):
+            deadline = clock.monotonic() + 5
+            while not server.requests and clock.monotonic() < deadline:
+                clock.sleep(0.01)
+            assert server.requests, "the upstream call had not started"
+            return save(send)
+
+        monkeypatch.setattr(services, "message_save", save_once_the_provider_has_the_request)
+        provider = conversation.provider
+        provider.base_url, provider.profile = server.url, "openai"
+        await sync_to_async(provider.save)()
+        socket, _, _ = await connect(conversation)
+        await socket.send_json_to({"type": "send", "text": "Hello"})
+        frames = await frames_until_done(socket)
+    assert frames[0]["type"] == "started" and frames[-1]["status"] == "done"
+    assert (await answer_of(frames))[0] == "Hi there"
+    await socket.disconnect()
+
+
+async def test_an_answer_whose_rows_cannot_be_saved_cancels_its_upstream_call(conversation, connect, monkeypatch):
+    from django.db import DatabaseError
+
+    from playground.chat import services
+    from playground.usage.models import UsageRecord
+
+    def disk_full(send):
+        raise DatabaseError("database or disk is full")
+
+    monkeypatch.setattr(services, "message_save", disk_full)  # a failure a test cannot cause for real
+    socket, _, _ = await connect(conversation)
+    await socket.send_json_to({"type": "send", "text": "Hello"})
+    frame = await socket.receive_json_from(timeout=10)
+    assert frame == {"type": "error", "error": "The message could not be saved; try again."}
+    assert not await sync_to_async(conversation.messages.exists)()
+    records = await sync_to_async(list)(UsageRecord.objects.values_list("status", flat=True))
+    assert records == ["cancelled"]  # the call had started and was stopped, not left running
+    await socket.disconnect()
+
+
 async def test_regenerate_keeps_the_old_answer_as_a_sibling(conversation, connect):
     socket, _, _ = await connect(conversation)
     await socket.send_json_to({"type": "send", "text": "Hello"})
