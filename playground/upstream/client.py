@@ -445,7 +445,11 @@ async def _stream_events(call: _Call, response: httpx.Response, text_key: str) -
         return
     parser = SSEParser()
     template = TextTemplate() if text_key == "delta" else None
-    byte_iterator = response.aiter_bytes().__aiter__()
+    # Streams are asked for uncompressed (Accept-Encoding: identity); then the body's bytes
+    # are read from httpx's stream itself, two generator layers per chunk fewer than
+    # aiter_bytes, whose decoding would pass them through unchanged.
+    encoded = response.headers.get("content-encoding", "identity").lower() not in ("", "identity")
+    byte_iterator = (response.aiter_bytes() if encoded else response.stream).__aiter__()
     watch = _ReadWatch(call)
     try:
         while True:

@@ -56,6 +56,8 @@ class Target:
 
     def request_headers(self, *, stream: bool = False) -> dict[str, str]:
         headers = {"User-Agent": "Playground", "Accept": "text/event-stream" if stream else "application/json"}
+        if stream:
+            headers["Accept-Encoding"] = "identity"  # tokens one by one gain nothing from compression
         headers.update(self.headers)
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 
 import pytest
@@ -66,6 +67,15 @@ async def test_request_asks_for_stream_and_usage_and_sends_the_key():
     assert sent["stream_options"] == {"include_usage": True}
     assert headers["authorization"] == "Bearer sk-test-0123456789abcdef"
     assert headers["accept"] == "text/event-stream"
+    assert headers["accept-encoding"] == "identity"
+
+
+async def test_a_compressed_stream_is_decompressed_anyway():
+    body = gzip.compress(sse_chunks("squeezed ", "text"))
+    headers = {"Content-Type": "text/event-stream", "Content-Encoding": "gzip"}
+    async with RawServer(Reply(headers=headers, parts=[(0, body[:10]), (0.05, body[10:])])) as server:
+        events = await collect(server)
+    assert text_of(events) == "squeezed text"
 
 
 async def test_error_inside_the_stream_comes_after_the_text():
