@@ -43,31 +43,81 @@ class ThreadItem:
     next_id: int | None
 
 
+@dataclass
+class _Branch:
+    """The ids of the branch shown, and what is needed to number each one's siblings."""
+
+    path: list[int]
+    parents: dict[int, int | None]
+    children: dict[int | None, list[int]]  # oldest first
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> _Branch:
+        rows = conversation.messages.order_by("created_at", "pk").values_list("pk", "parent_id")
+        parents = dict(rows)
+        children: dict[int | None, list[int]] = {}
+        for pk, parent_id in parents.items():
+            children.setdefault(parent_id, []).append(pk)
+        path: list[int] = []
+        cursor = conversation.current_leaf_id if conversation.current_leaf_id in parents else None
+        while cursor is not None:
+            path.append(cursor)
+            cursor = parents[cursor]
+        path.reverse()
+        return cls(path=path, parents=parents, children=children)
+
+    def items(self, conversation: Conversation, ids: list[int]) -> list[ThreadItem]:
+        rows = conversation.messages.in_bulk(ids)
+        items = []
+        for pk in ids:
+            siblings = self.children[self.parents[pk]]
+            index = siblings.index(pk)
+            items.append(
+                ThreadItem(
+                    message=rows[pk],
+                    position=index + 1,
+                    siblings=len(siblings),
+                    previous_id=siblings[index - 1] if index > 0 else None,
+                    next_id=siblings[index + 1] if index + 1 < len(siblings) else None,
+                )
+            )
+        return items
+
+
 def thread_of(conversation: Conversation) -> list[ThreadItem]:
     """The branch ending at the conversation's current leaf, each message with its siblings."""
-    messages = {message.pk: message for message in conversation.messages.all()}
-    children: dict[int | None, list[Message]] = {}
-    for message in messages.values():
-        children.setdefault(message.parent_id, []).append(message)
-    path: list[Message] = []
-    cursor = messages.get(conversation.current_leaf_id)
-    while cursor is not None:
-        path.append(cursor)
-        cursor = messages.get(cursor.parent_id)
-    items = []
-    for message in reversed(path):
-        siblings = sorted(children[message.parent_id], key=lambda m: (m.created_at, m.pk))
-        index = siblings.index(message)
-        items.append(
-            ThreadItem(
-                message=message,
-                position=index + 1,
-                siblings=len(siblings),
-                previous_id=siblings[index - 1].pk if index > 0 else None,
-                next_id=siblings[index + 1].pk if index + 1 < len(siblings) else None,
-            )
-        )
-    return items
+    branch = _Branch.of(conversation)
+    return branch.items(conversation, branch.path)
+
+
+@dataclass
+class Window:
+    """Some consecutive messages of the branch shown, and how many come before and after."""
+
+    items: list[ThreadItem]
+    earlier: int
+    later: int
+
+
+def thread_window(conversation: Conversation, *, last: int, before: int | None = None) -> Window:
+    """The last `last` messages of the branch (those before the message `before`, when
+    given). The tree is read as ids; whole rows only for the messages returned, so a long
+    conversation's page costs what it shows."""
+    branch = _Branch.of(conversation)
+    end = branch.path.index(before) if before in branch.path else len(branch.path)
+    start = max(0, end - last)
+    items = branch.items(conversation, branch.path[start:end])
+    return Window(items=items, earlier=start, later=len(branch.path) - end)
+
+
+def thread_item(conversation: Conversation, message: Message) -> ThreadItem:
+    """One message with its siblings, as the thread shows it."""
+    branch = _Branch.of(conversation)
+    if message.pk not in branch.parents:
+        return ThreadItem(message=message, position=1, siblings=1, previous_id=None, next_id=None)
+    item = branch.items(conversation, [message.pk])[0]
+    item.message = message
+    return item
 
 
 def leaf_under(conversation: Conversation, message_id: int) -> Message:

@@ -14,5 +14,6 @@ urlpatterns = [
         views.conversation_branch,
         name="conversation_branch",
     ),
+    path("conversations/<int:conversation_id>/earlier/", views.conversation_earlier, name="conversation_earlier"),
     path("messages/<int:message_id>/", views.message_fragment, name="message_fragment"),
 ]

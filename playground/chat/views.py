@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,6 +18,9 @@ from playground.chat.selectors import conversation_for
 from playground.providers.keys import provider_schema
 from playground.schema.forms import parameter_form
 from playground.schema.roles import history_policy
+
+# The latest messages a conversation's page shows; "Show earlier messages" loads as many more.
+THREAD_PAGE = 100
 
 
 class SettingsForm(forms.Form):
@@ -100,9 +103,12 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         return redirect("conversation_detail", conversation_id=conversation.pk)
     completion = conversation.mode == Mode.COMPLETION
     roles = schema.message_roles if schema and not completion else None
+    window = selectors.thread_window(conversation, last=_shown(request))
     context = {
         "conversation": conversation,
-        "thread": selectors.thread_of(conversation),
+        "thread": window.items,
+        "window": window,
+        "show_more": len(window.items) + window.later + THREAD_PAGE,
         "settings_form": settings_form,
         "params": params,
         "history_policy": COMPLETION_NOTE if completion else (history_policy(roles) if schema else None),
@@ -110,6 +116,35 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         "can_send": conversation.member_role.at_least(Role.MEMBER),
     }
     return render(request, "chat/conversation_detail.html", context, status=400 if settings_form.errors else 200)
+
+
+def _shown(request: HttpRequest) -> int:
+    """How many of the latest messages a page shows: THREAD_PAGE, or more after "Show earlier"
+    without JavaScript (`?show=`)."""
+    try:
+        return max(THREAD_PAGE, min(int(request.GET.get("show", THREAD_PAGE)), 100_000))
+    except ValueError:
+        return THREAD_PAGE
+
+
+@require_GET
+@login_required
+def conversation_earlier(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The THREAD_PAGE messages before `?before=<message id>`, for "Show earlier messages"."""
+    conversation = conversation_for(request.user, conversation_id)
+    try:
+        before = int(request.GET.get("before", ""))
+    except ValueError:
+        return HttpResponseBadRequest("Say which message the earlier ones come before.")
+    window = selectors.thread_window(conversation, last=THREAD_PAGE, before=before)
+    context = {
+        "conversation": conversation,
+        "thread": window.items,
+        "window": window,
+        "show_more": len(window.items) + window.later + THREAD_PAGE,
+        "can_send": conversation.member_role.at_least(Role.MEMBER),
+    }
+    return render(request, "chat/_earlier_messages.html", context)
 
 
 @require_GET
@@ -122,11 +157,8 @@ def message_fragment(request: HttpRequest, message_id: int) -> HttpResponse:
         team_field="conversation__project__team",
         pk=message_id,
     )
-    item = next((item for item in selectors.thread_of(message.conversation) if item.message.pk == message.pk), None)
-    if item is None:
-        item = selectors.ThreadItem(message=message, position=1, siblings=1, previous_id=None, next_id=None)
     context = {
-        "item": item,
+        "item": selectors.thread_item(message.conversation, message),
         "conversation": message.conversation,
         "can_send": message.member_role.at_least(Role.MEMBER),
     }

@@ -143,3 +143,24 @@ def test_each_code_block_and_the_whole_message_can_be_copied(page, sign_in, conv
     answer.get_by_role("button", name="Copy message").click()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == answer.locator(".message-body").inner_text() and code.inner_text() in copied
+
+
+def test_show_earlier_messages_loads_them_above_with_the_keyboard(page, sign_in, conversation):
+    cursor = None
+    for n in range(130):
+        role = "user" if n % 2 == 0 else "assistant"
+        cursor = Message.objects.create(conversation=conversation, parent=cursor, role=role, content=f"Turn {n} here.")
+    conversation.current_leaf = cursor
+    conversation.save()
+    open_chat(page, sign_in, conversation)
+    thread = page.get_by_role("region", name="Messages")
+    expect(thread.locator("article")).to_have_count(100)
+    expect(thread.locator("article").first).to_contain_text("Turn 30 here.")
+    link = page.get_by_role("link", name="Show earlier messages")
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(thread.locator("article")).to_have_count(130)
+    expect(thread.locator("article").first).to_contain_text("Turn 0 here.")
+    expect(page.get_by_role("link", name="Show earlier messages")).to_have_count(0)
+    assert page.url.endswith(f"/conversations/{conversation.pk}/")  # loaded in place, not a new page
+    assert page.csp_violations == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -20,6 +22,7 @@ ENDPOINTS = [
     ("conversation_delete", "post", Role.MEMBER, {}),
     ("conversation_branch", "post", Role.VIEWER, {}),
     ("message_fragment", "get", Role.VIEWER, None),
+    ("conversation_earlier", "get", Role.VIEWER, None),
 ]
 
 
@@ -51,6 +54,8 @@ def url_for(name, conversation, message):
         return reverse(name, args=[conversation.pk, message.pk])
     if name == "message_fragment":
         return reverse(name, args=[message.pk])
+    if name == "conversation_earlier":
+        return reverse(name, args=[conversation.pk]) + f"?before={message.pk}"
     return reverse(name, args=[conversation.pk])
 
 
@@ -139,3 +144,57 @@ def test_a_long_conversation_replays_its_branch_in_order_with_two_queries(
         path = path_to(cursor)
     assert [m.content for m in path] == expected
     assert second not in path
+
+
+def a_long_conversation(conversation, turns: int) -> list[Message]:
+    """`turns` messages in one branch after the fixture's, the last one current."""
+    cursor = conversation.current_leaf
+    made = []
+    for n in range(turns):
+        role = "user" if n % 2 == 0 else "assistant"
+        cursor = Message.objects.create(conversation=conversation, parent=cursor, role=role, content=f"Turn {n} here.")
+        made.append(cursor)
+    conversation.current_leaf = cursor
+    conversation.save()
+    return made
+
+
+def shown_turns(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r"Turn (\d+) here\.", html)]
+
+
+def test_a_long_conversation_shows_its_latest_messages_and_loads_earlier_ones_on_demand(client, team_with_roles, chat):
+    conversation, _, _ = chat
+    made = a_long_conversation(conversation, 250)  # after the question and "Grey today."
+    client.force_login(team_with_roles.users["viewer"])
+    page = client.get(reverse("conversation_detail", args=[conversation.pk])).content.decode()
+    assert shown_turns(page) == list(range(150, 250))
+    assert "Show earlier messages" in page and "(152 before these)" in page
+    earlier_url = reverse("conversation_earlier", args=[conversation.pk])
+    assert f"{earlier_url}?before={made[150].pk}" in page
+    more = client.get(earlier_url, {"before": made[150].pk}).content.decode()
+    assert shown_turns(more) == list(range(50, 150)) and "(52 before these)" in more
+    rest = client.get(earlier_url, {"before": made[50].pk}).content.decode()
+    assert shown_turns(rest) == list(range(50)) and "Grey today." in rest and "Which colour" in rest
+    assert "Show earlier messages" not in rest
+
+
+def test_without_javascript_show_earlier_is_a_link_to_a_longer_page(client, team_with_roles, chat):
+    conversation, _, _ = chat
+    a_long_conversation(conversation, 250)
+    client.force_login(team_with_roles.users["viewer"])
+    url = reverse("conversation_detail", args=[conversation.pk])
+    page = client.get(url).content.decode()
+    assert 'href="?show=200#message-' in page
+    longer = client.get(url, {"show": 200}).content.decode()
+    assert shown_turns(longer) == list(range(50, 250))
+    everything = client.get(url, {"show": 1000}).content.decode()
+    assert shown_turns(everything) == list(range(250)) and "Show earlier messages" not in everything
+    assert client.get(url, {"show": "many"}).status_code == 200  # a bad value shows the usual page
+
+
+def test_earlier_messages_need_a_message_to_come_before(client, team_with_roles, chat):
+    conversation, _, _ = chat
+    client.force_login(team_with_roles.users["viewer"])
+    response = client.get(reverse("conversation_earlier", args=[conversation.pk]), {"before": "x"})
+    assert response.status_code == 400
