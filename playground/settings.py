@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "axes",
     "playground.accounts",
     "playground.usage",
+    "playground.audit",
     "playground.providers",
     "playground.chat",
     "playground.prompts",

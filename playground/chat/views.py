@@ -162,7 +162,7 @@ def conversation_rename(request: HttpRequest, conversation_id: int) -> HttpRespo
 def conversation_delete(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = conversation_for(request.user, conversation_id, role=Role.MEMBER)
     if request.method == "POST":
-        conversation.delete()
+        services.conversation_delete(conversation=conversation, by_user=request.user)
         messages.success(request, f"Conversation “{conversation}” deleted.")
         return redirect("conversation_list", project_id=conversation.project_id)
     return render(request, "chat/conversation_delete.html", {"conversation": conversation})
