@@ -35,3 +35,12 @@ def price_book(provider_ids: Iterable[int | None]) -> PriceBook:
         "provider_id", "model", "input_per_million", "output_per_million"
     )
     return PriceBook({(provider_id, model): Rate(rate_in, rate_out) for provider_id, model, rate_in, rate_out in found})
+
+
+def scope_price_book(scope) -> PriceBook:
+    """The prices of every provider of the teams in a usage scope (all of them for staff)."""
+    found = Price.objects.all()
+    if not scope.everything:
+        found = found.filter(provider__team_id__in=scope.team_ids)
+    rows = found.values_list("provider_id", "model", "input_per_million", "output_per_million")
+    return PriceBook({(provider_id, model): Rate(rate_in, rate_out) for provider_id, model, rate_in, rate_out in rows})

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from playground.accounts.models import Membership, Role, Team
-from playground.accounts.scoping import team_for
+from playground.accounts.scoping import scoped_get, team_for
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,29 @@ def usage_scope(user, *, team_id: int | None = None) -> UsageScope:
     return UsageScope(user_id=user.pk, everything=False, admin_team_ids=admin, own_team_ids=frozenset(roles) - admin)
 
 
-def admin_team_for(user, team_id: int) -> Team:
-    """A team whose usage settings (prices, budgets) `user` manages: its admins, and staff."""
-    if user.is_authenticated and user.is_staff:
+def usage_team_for(user, team_id: int, *, role: Role | str = Role.VIEWER) -> Team:
+    """A team whose usage settings (prices, budgets) `user` reads or changes: its members
+    with `role`, and staff (who manage every team, with `member_role` owner)."""
+    if getattr(user, "is_staff", False):
         team = Team.objects.filter(pk=team_id).first()
         if team is None:
             raise Http404
         team.member_role = Role.OWNER
         return team
-    return team_for(user, team_id, role=Role.ADMIN)
+    return team_for(user, team_id, role=role)
+
+
+def usage_object_for(user, queryset, *, team_field: str, role: Role | str, **lookup):
+    """One object of such a team (a price, a budget): as `scoped_get`, staff reaching all."""
+    if getattr(user, "is_staff", False):
+        found = queryset.filter(**lookup).first()
+        if found is None:
+            raise Http404
+        found.member_role = Role.OWNER
+        return found
+    return scoped_get(user, queryset, role=role, team_field=team_field, **lookup)
+
+
+def managed_teams(scope: UsageScope):
+    """The teams whose prices and budgets the person of `scope` manages."""
+    return Team.objects.all() if scope.everything else Team.objects.filter(pk__in=scope.admin_team_ids)

@@ -18,11 +18,24 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 import numpy as np
+from django.contrib.auth import get_user_model
 from django.db.models import Aggregate, Count, F, Q, Sum, TextField
 
-from playground.usage.models import Status, UsageDay, UsageDayTimes, UsageHour, UsageHourTimes, UsageRecord
+from playground.accounts.models import Team
+from playground.providers.models import ApiKey, Provider
+from playground.usage.models import (
+    Price,
+    Status,
+    UsageDay,
+    UsageDayTimes,
+    UsageHour,
+    UsageHourTimes,
+    UsageMonth,
+    UsageRecord,
+)
 from playground.usage.prices import PriceBook, Rate, price_book
 from playground.usage.rollups import HEX_DIGITS, day_of, hour_of, local_date, midnight, next_day, truncated
 from playground.usage.scoping import UsageScope
@@ -344,3 +357,81 @@ def latest_errors(*, scope: UsageScope, filters: UsageFilters, limit: int = 20) 
         created_at__gte=filters.start, created_at__lt=filters.end, status__in=(*FAILED, Status.REFUSED)
     )
     return list(records.filter(scope.q() & filters.q()).order_by("-created_at")[:limit])
+
+
+# --- Breakdown tables -----------------------------------------------------------------------
+
+COLUMNS = {
+    "label": "",
+    "requests": "Requests",
+    "prompt_tokens": "Tokens in",
+    "completion_tokens": "Tokens out",
+    "cost": "Cost",
+    "failed": "Failed",
+    "error_rate": "Error rate",
+}
+TABLE_TITLES = {"user": "By person", "model": "By model", "key": "By API key", "team": "By team"}
+NAME_HEADINGS = {"user": "Person", "model": "Model", "key": "API key", "team": "Team"}
+NONE_LABELS = {"user": "(no person or deleted)", "model": "(no model)", "key": "(no key)", "team": "(no team)"}
+
+
+@dataclass
+class Table:
+    name: str  # "user", "model", "key", "team"
+    title: str
+    rows: list[Row]
+    sort: str  # a SORTABLE column, "-" first for descending
+
+    @property
+    def sort_column(self) -> str:
+        return self.sort.lstrip("-")
+
+    @property
+    def descending(self) -> bool:
+        return self.sort.startswith("-")
+
+    @property
+    def columns(self) -> list[tuple[str, str]]:
+        """(column, heading) of each column, the name column first."""
+        return [(column, heading or NAME_HEADINGS[self.name]) for column, heading in COLUMNS.items()]
+
+
+def _labels(name: str, keys: set) -> dict:
+    ids = {key for key in keys if key is not None}
+    if name == "user":
+        return dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
+    if name == "team":
+        return dict(Team.objects.filter(pk__in=ids).values_list("pk", "name"))
+    if name == "key":
+        found = ApiKey.objects.filter(pk__in=ids).select_related("provider")
+        return {key.pk: f"{key.provider.name}: {key.masked} {key.label}".strip() for key in found}
+    return {key: key for key in ids}
+
+
+def _sort_key(column: str, row: Row):
+    return row.label.lower() if column == "label" else row.figures.sort_value(column)
+
+
+def breakdown_tables(summary: UsageSummary, sorts: dict[str, str]) -> list[Table]:
+    """The breakdowns with their rows labelled and sorted as asked (`sorts`: table -> column)."""
+    tables = []
+    for name, rows in summary.breakdowns.items():
+        labels = _labels(name, {row.key for row in rows})
+        for row in rows:
+            row.label = str(labels.get(row.key) or (f"#{row.key}" if row.key else NONE_LABELS[name]))
+        sort = sorts.get(name) or "-requests"
+        if sort.lstrip("-") not in COLUMNS:
+            sort = "-requests"
+        rows.sort(key=partial(_sort_key, sort.lstrip("-")), reverse=sort.startswith("-"))
+        tables.append(Table(name=name, title=TABLE_TITLES[name], rows=rows, sort=sort))
+    return tables
+
+
+def unpriced_models(team: Team) -> list[tuple[str, str]]:
+    """(provider name, model) the team has used or lists, without a price: their cost shows "no price"."""
+    providers = {provider.pk: provider for provider in Provider.objects.filter(team=team)}
+    priced = set(Price.objects.filter(provider__team=team).values_list("provider_id", "model"))
+    used = set(UsageMonth.objects.filter(team=team).values_list("provider_id", "model").distinct().order_by())
+    listed = {(pk, name) for pk, provider in providers.items() for name in provider.models_cache}
+    missing = {(pk, model) for pk, model in used | listed if pk in providers and model and (pk, model) not in priced}
+    return sorted((providers[pk].name, model) for pk, model in missing)

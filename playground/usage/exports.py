@@ -1,0 +1,183 @@
+"""CSV export of the usage records a person filtered: streamed in chunks, never built in memory.
+
+Records are read through a chunked cursor (a server-side cursor on PostgreSQL) and written
+a few thousand rows at a time, so memory stays flat for a million rows. Text that a
+spreadsheet would read as a formula (a cell starting with = + - @, a tab or a carriage
+return) gets a leading apostrophe; numbers are written by us and stay numbers. Costs use
+today's prices, as on the dashboard.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import AsyncIterator, Iterator
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import CharField, Func
+
+from playground.accounts.models import Project, Team
+from playground.embeddings.exports import safe_cell
+from playground.providers.models import ApiKey
+from playground.usage.models import UsageRecord
+from playground.usage.prices import scope_price_book
+from playground.usage.scoping import UsageScope
+from playground.usage.selectors import UsageFilters
+
+CHUNK_ROWS = 5000
+HEADER = [
+    "time_utc",
+    "team",
+    "project",
+    "user",
+    "provider",
+    "key",
+    "model",
+    "endpoint",
+    "status",
+    "http_status",
+    "prompt_tokens",
+    "completion_tokens",
+    "tokens_estimated",
+    "cost",
+    "ttft_ms",
+    "total_ms",
+    "retries",
+    "error_kind",
+    "error_message",
+]
+COLUMNS = [
+    "created_at",  # selected as ISO text (IsoUtc)
+    "team_id",
+    "project_id",
+    "user_id",
+    "provider_id",
+    "provider_name",
+    "key_id",
+    "model",
+    "endpoint",
+    "status",
+    "http_status",
+    "prompt_tokens",
+    "completion_tokens",
+    "tokens_estimated",
+    "ttft_ms",
+    "total_ms",
+    "retries",
+    "error_kind",
+    "error_message",
+]
+
+
+class _Lines(list):
+    """What csv.writer writes to: the lines of one chunk."""
+
+    write = list.append
+
+
+def _names(scope: UsageScope) -> dict[str, dict[int, str]]:
+    """Names of the teams, projects, people and keys a record refers to, made safe once."""
+    teams, projects, keys = Team.objects.all(), Project.objects.all(), ApiKey.objects.all()
+    if not scope.everything:
+        teams = teams.filter(pk__in=scope.team_ids)
+        projects = projects.filter(team_id__in=scope.team_ids)
+        keys = keys.filter(provider__team_id__in=scope.team_ids)
+    key_labels = keys.values_list("pk", "last4", "label")
+    found = {
+        "team": teams.values_list("pk", "name"),
+        "project": projects.values_list("pk", "name"),
+        "user": get_user_model().objects.values_list("pk", "username"),
+        "key": ((pk, f"••••{last4} {label}".strip()) for pk, last4, label in key_labels),
+    }
+    return {name: {pk: safe_cell(text) for pk, text in pairs} for name, pairs in found.items()}
+
+
+class IsoUtc(Func):
+    """A datetime column as ISO 8601 text in UTC, made by the database (no per-row parsing)."""
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django keeps SQLite datetimes as "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC.
+        return self.as_sql(compiler, connection, template="REPLACE(%(expressions)s, ' ', 'T') || 'Z'")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "TO_CHAR(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        return self.as_sql(compiler, connection, template=template)
+
+
+def records_csv(*, scope: UsageScope, filters: UsageFilters) -> Iterator[str]:
+    """The CSV of the records in scope matching the filters, oldest first, in chunks of text."""
+    records = UsageRecord.objects.filter(created_at__gte=filters.start, created_at__lt=filters.end)
+    records = records.filter(scope.q() & filters.q()).annotate(time_utc=IsoUtc("created_at"))
+    records = records.order_by("created_at", "pk").values_list("time_utc", *COLUMNS[1:])
+    names = _names(scope)
+    teams, projects, users, keys = names["team"], names["project"], names["user"], names["key"]
+    book = scope_price_book(scope)
+    safe = _Memo(safe_cell)  # provider and model names repeat: neutralised once each
+    lines = _Lines()
+    writer = csv.writer(lines)
+    writer.writerow(HEADER)
+    yield "".join(lines)
+    sql, params = records.query.sql_with_params()
+    # Django's iterator() would convert every value; the chunked cursor (server-side on
+    # PostgreSQL) hands the rows as they are, and nothing here needs converting.
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            lines.clear()
+            writer.writerows(
+                (
+                    created,
+                    teams.get(team, "") if team else "",
+                    projects.get(project, "") if project else "",
+                    users.get(user, "") if user else "",
+                    safe[provider],
+                    keys.get(key, f"#{key}") if key else "",
+                    safe[model],
+                    endpoint,
+                    status,
+                    http,
+                    prompt,
+                    completion,
+                    "yes" if estimated else "",
+                    _cost(book.get(provider_id, model), prompt, completion),
+                    ttft,
+                    total,
+                    retries,
+                    kind,
+                    safe_cell(message) if message else "",
+                )
+                for (created, team, project, user, provider_id, provider, key, model, endpoint, status, http, prompt,
+                     completion, estimated, ttft, total, retries, kind, message) in rows
+            )  # fmt: skip
+            yield "".join(lines)
+
+
+class _Memo(dict):
+    def __init__(self, function):
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, text: str) -> str:
+        self[text] = value = self.function(text)
+        return value
+
+
+def _cost(rate, prompt: int | None, completion: int | None) -> str:
+    return "" if rate is None else f"{rate.cost(prompt or 0, completion or 0):.6f}"
+
+
+async def streamed(chunks: Iterator[str]) -> AsyncIterator[str]:
+    """The same chunks for an ASGI server: each read in the database thread, in turn.
+
+    (Handed a plain iterator, Django's StreamingHttpResponse under ASGI would read it all
+    into a list before sending anything.)
+    """
+    read = sync_to_async(next, thread_sensitive=True)
+    try:
+        while (chunk := await read(chunks, None)) is not None:
+            yield chunk
+    finally:
+        await sync_to_async(chunks.close, thread_sensitive=True)()
