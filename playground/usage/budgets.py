@@ -62,7 +62,8 @@ class BudgetStatus:
 
     @property
     def used_text(self) -> str:
-        return self._amount(self.used)
+        """What is used, in the limit's unit (which the message names with the limit)."""
+        return money(self.used) if self.budget.kind == BudgetKind.COST else f"{int(self.used):,}"
 
     @property
     def message(self) -> str:

@@ -100,7 +100,10 @@ class IsoUtc(Func):
 
     def as_sqlite(self, compiler, connection, **extra):
         # Django keeps SQLite datetimes as "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC.
-        return self.as_sql(compiler, connection, template="REPLACE(%(expressions)s, ' ', 'T') || 'Z'")
+        template = (
+            "REPLACE(%(expressions)s, ' ', 'T') || CASE WHEN LENGTH(%(expressions)s) = 19 THEN '.000000Z' ELSE 'Z' END"
+        )
+        return self.as_sql(compiler, connection, template=template)
 
     def as_postgresql(self, compiler, connection, **extra):
         template = "TO_CHAR(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from playground.accounts.models import Project, Team
 from playground.providers.models import ApiKey, Provider
-from playground.usage.models import Budget, BudgetKind, Endpoint, Price, Status, UsageMonth
+from playground.usage.models import BudgetKind, Endpoint, Status, UsageMonth
 from playground.usage.rollups import hour_of, local_date, midnight
 from playground.usage.scoping import UsageScope
 from playground.usage.selectors import UsageFilters
@@ -120,41 +120,32 @@ def key_label(key: ApiKey) -> str:
     return f"{key.provider.name}: {key.masked}{label}{' (revoked)' if key.revoked_at else ''}"
 
 
-class PriceForm(forms.ModelForm):
-    class Meta:
-        model = Price
-        fields = ["provider", "model", "input_per_million", "output_per_million"]
-        labels = {
-            "model": "Model",
-            "input_per_million": "Input price per million tokens",
-            "output_per_million": "Output price per million tokens",
-        }
-        widgets = {"model": forms.TextInput(attrs={"list": "price-models"})}
+class PriceForm(forms.Form):
+    """A price to set; one for a model that has one replaces it (services.price_set)."""
+
+    provider = forms.ModelChoiceField(label="Provider", queryset=Provider.objects.none())
+    model = forms.CharField(label="Model", max_length=200, widget=forms.TextInput(attrs={"list": "price-models"}))
+    input_per_million = forms.DecimalField(
+        label="Input price per million tokens", min_value=0, max_digits=12, decimal_places=4
+    )
+    output_per_million = forms.DecimalField(
+        label="Output price per million tokens", min_value=0, max_digits=12, decimal_places=4
+    )
 
     def __init__(self, *args, team: Team, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["provider"].queryset = team.providers.all()
-        for name in ("input_per_million", "output_per_million"):
-            self.fields[name].min_value = 0
-            self.fields[name].widget.attrs.update({"min": "0", "step": "0.0001"})
-
-    def validate_unique(self):
-        """A second price for the same model replaces the first (see services.price_set)."""
 
 
-class BudgetForm(forms.ModelForm):
-    class Meta:
-        model = Budget
-        fields = ["user", "kind", "limit"]
-        labels = {"user": "Person (empty: the whole team)", "kind": "Limit on", "limit": "Monthly limit"}
+class BudgetForm(forms.Form):
+    """A budget to set; one of the same kind for the same person replaces it (services.budget_set)."""
+
+    user = forms.ModelChoiceField(
+        label="Person (empty: the whole team)", queryset=get_user_model().objects.none(), required=False
+    )
+    kind = forms.ChoiceField(label="Limit on", choices=BudgetKind.choices)
+    limit = forms.DecimalField(label="Monthly limit", min_value=0, max_digits=16, decimal_places=2)
 
     def __init__(self, *args, team: Team, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = get_user_model().objects.filter(memberships__team=team).order_by("username")
-        self.fields["user"].required = False
-        self.fields["kind"].choices = BudgetKind.choices
-        self.fields["limit"].min_value = 0
-        self.fields["limit"].widget.attrs.update({"min": "0"})
-
-    def validate_unique(self):
-        """A second budget of the same kind for the same person replaces the first."""

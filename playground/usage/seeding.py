@@ -131,7 +131,7 @@ def _cast(rng: np.random.Generator) -> Cast:
             )
             if created:
                 shared = ApiKey(provider=provider, label="Team key", created_by=people[0])
-                shared.set_secret(f"sk-seed-{team.pk}-{provider.pk}-shared-key")
+                shared.set_secret(f"sk-seed-shared-{team.pk:02d}{provider.pk:02d}")
                 shared.save()
             for model, _endpoint, input_price, output_price in models:
                 if input_price is not None:

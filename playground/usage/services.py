@@ -30,8 +30,8 @@ def _price_values(price: Price) -> dict[str, Any]:
     return {
         "provider": price.provider.name,
         "model": price.model,
-        "input_per_million": str(price.input_per_million),
-        "output_per_million": str(price.output_per_million),
+        "input_per_million": f"{price.input_per_million:.4f}",
+        "output_per_million": f"{price.output_per_million:.4f}",
     }
 
 
@@ -64,7 +64,7 @@ def _budget_values(budget: Budget) -> dict[str, Any]:
     return {
         "person": budget.user.get_username() if budget.user_id else None,
         "kind": budget.kind,
-        "limit": str(budget.limit),
+        "limit": f"{budget.limit:.2f}",
     }
 
 

@@ -24,12 +24,13 @@ def amount(value: Decimal) -> str:
 
 
 @register.filter
-def cost(figures) -> str:
-    """The cost of a set of calls: an amount, "no price", or an amount that leaves some out."""
+def cost(figures, marker: str = "*") -> str:
+    """The cost of a set of calls: an amount, "no price", or an amount with `marker` when it
+    leaves out calls whose model has no price (the page explains the marker)."""
     if figures.no_price:
         return "no price"
     shown = amount(figures.cost)
-    return f"{shown} + no price for some" if figures.partly_priced else shown
+    return f"{shown}{marker}" if figures.partly_priced else shown
 
 
 @register.filter
