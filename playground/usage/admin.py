@@ -16,7 +16,8 @@ from playground.usage.models import (
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Records are what happened and roll-ups follow them: both are written only by
-    usage_record_create (and rebuild_usage_rollups), never edited by hand."""
+    usage_record_create (and rebuild_usage_rollups), never edited by hand. Prices and budgets
+    are changed on their pages (staff reach every team's), so that the audit log sees it."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -70,13 +71,17 @@ class UsageMonthAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Price)
-class PriceAdmin(admin.ModelAdmin):
+class PriceAdmin(ReadOnlyAdmin):
+    """Set on a team's prices page, where every change goes into the audit log."""
+
     list_display = ("provider", "model", "input_per_million", "output_per_million", "updated_at")
     search_fields = ("model", "provider__name")
     raw_id_fields = ("provider",)
 
 
 @admin.register(Budget)
-class BudgetAdmin(admin.ModelAdmin):
+class BudgetAdmin(ReadOnlyAdmin):
+    """Set on a team's budgets page, where every change goes into the audit log."""
+
     list_display = ("team", "user", "kind", "limit", "updated_at")
     raw_id_fields = ("team", "user")

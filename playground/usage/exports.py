@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
@@ -21,7 +22,7 @@ from playground.accounts.models import Project, Team
 from playground.embeddings.exports import safe_cell
 from playground.providers.models import ApiKey
 from playground.usage.models import UsageRecord
-from playground.usage.prices import scope_price_book
+from playground.usage.prices import MILLION, scope_price_book
 from playground.usage.scoping import UsageScope
 from playground.usage.selectors import UsageFilters
 
@@ -116,9 +117,9 @@ def records_csv(*, scope: UsageScope, filters: UsageFilters) -> Iterator[str]:
     records = records.filter(scope.q() & filters.q()).annotate(time_utc=IsoUtc("created_at"))
     records = records.order_by("created_at", "pk").values_list("time_utc", *COLUMNS[1:])
     names = _names(scope)
-    teams, projects, users, keys = names["team"], names["project"], names["user"], names["key"]
-    book = scope_price_book(scope)
-    safe = _Memo(safe_cell)  # provider and model names repeat: neutralised once each
+    teams, projects, users = names["team"], names["project"], names["user"]
+    keys = _Memo(lambda key: f"#{key}" if key else "", names["key"])  # ids of deleted keys stay
+    routes = _Memo(partial(_route, scope_price_book(scope)))  # provider and model, neutralised once
     lines = _Lines()
     writer = csv.writer(lines)
     writer.writerow(HEADER)
@@ -130,46 +131,41 @@ def records_csv(*, scope: UsageScope, filters: UsageFilters) -> Iterator[str]:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(CHUNK_ROWS):
             lines.clear()
-            writer.writerows(
-                (
-                    created,
-                    teams.get(team, "") if team else "",
-                    projects.get(project, "") if project else "",
-                    users.get(user, "") if user else "",
-                    safe[provider],
-                    keys.get(key, f"#{key}") if key else "",
-                    safe[model],
-                    endpoint,
-                    status,
-                    http,
-                    prompt,
-                    completion,
-                    "yes" if estimated else "",
-                    _cost(book.get(provider_id, model), prompt, completion),
-                    ttft,
-                    total,
-                    retries,
-                    kind,
-                    safe_cell(message) if message else "",
-                )
-                for (created, team, project, user, provider_id, provider, key, model, endpoint, status, http, prompt,
-                     completion, estimated, ttft, total, retries, kind, message) in rows
-            )  # fmt: skip
+            out = []
+            add = out.append
+            for (created, team, project, user, provider_id, provider, key, model, endpoint, status, http, prompt,
+                 completion, estimated, ttft, total, retries, kind, message) in rows:  # fmt: skip
+                safe_provider, safe_model, rate_in, rate_out = routes[provider_id, provider, model]
+                cost = "" if rate_in is None else f"{(prompt or 0) * rate_in + (completion or 0) * rate_out:.6f}"
+                add(
+                    (
+                        created, teams.get(team, ""), projects.get(project, ""), users.get(user, ""), safe_provider,
+                        keys[key], safe_model, endpoint, status, http, prompt, completion, "yes" if estimated else "",
+                        cost, ttft, total, retries, kind, safe_cell(message) if message else "",
+                    )
+                )  # fmt: skip
+            writer.writerows(out)
             yield "".join(lines)
 
 
+def _route(book, route: tuple) -> tuple:
+    """(provider, model, price per token in, out) of a record's provider and model."""
+    provider_id, provider, model = route
+    rate = book.get(provider_id, model)
+    per_token = (rate.input_per_million / MILLION, rate.output_per_million / MILLION) if rate else (None, None)
+    return (safe_cell(provider), safe_cell(model), *per_token)
+
+
 class _Memo(dict):
-    def __init__(self, function):
-        super().__init__()
+    """A dict that computes a missing value once with `function`."""
+
+    def __init__(self, function, known: dict | None = None):
+        super().__init__(known or {})
         self.function = function
 
-    def __missing__(self, text: str) -> str:
-        self[text] = value = self.function(text)
+    def __missing__(self, key):
+        self[key] = value = self.function(key)
         return value
-
-
-def _cost(rate, prompt: int | None, completion: int | None) -> str:
-    return "" if rate is None else f"{rate.cost(prompt or 0, completion or 0):.6f}"
 
 
 async def streamed(chunks: Iterator[str]) -> AsyncIterator[str]:

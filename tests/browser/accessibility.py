@@ -26,7 +26,9 @@ CONTROLS_JS = """
 
 FOCUSED_JS = "() => document.activeElement?.dataset?.a11yIndex ?? null"
 DATE_PARTS_JS = """
-() => 3 * document.querySelectorAll('input[type=date], input[type=datetime-local], input[type=month], input[type=week], input[type=time]').length
+() => 3 * document.querySelectorAll(
+  'input[type=date], input[type=datetime-local], input[type=month], input[type=week], input[type=time]'
+).length
 """
 
 
