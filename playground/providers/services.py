@@ -90,8 +90,14 @@ def provider_save(*, provider: Provider, by_user, headers: list[dict[str, Any]] 
             provider.save()
             if headers is not None:
                 headers_replace(provider=provider, headers=headers)
-            action = Action.PROVIDER_UPDATE if stored else Action.PROVIDER_CREATE
-            _audit_provider(action, provider, by_user, before=before, after=provider_snapshot(provider))
+            after = provider_snapshot(provider)
+            # A new secret value is a change the snapshot cannot show: name the header.
+            renewed = sorted({item["name"] for item in headers or () if item.get("secret") and item.get("value")})
+            if renewed:
+                after["new_secret_values"] = renewed
+            if after != before:  # a form saved again unchanged is no change
+                action = Action.PROVIDER_UPDATE if stored else Action.PROVIDER_CREATE
+                _audit_provider(action, provider, by_user, before=before, after=after)
     except IntegrityError:
         raise ValidationError({"name": f"The team already has a provider named “{provider.name}”."}) from None
     return provider

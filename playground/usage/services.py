@@ -39,7 +39,7 @@ def price_set(*, provider, model: str, input_per_million: Decimal, output_per_mi
     """Set (create or replace) the price of a provider's model."""
     model = model.strip()
     with transaction.atomic():
-        price = Price.objects.select_for_update().filter(provider=provider, model=model).first()
+        price = Price.objects.select_for_update().filter(provider=provider, model=model).order_by("pk").first()
         before = _price_values(price) if price else None
         price = price or Price(provider=provider, model=model)
         price.input_per_million, price.output_per_million = input_per_million, output_per_million
@@ -76,7 +76,7 @@ def _budget_label(budget: Budget) -> str:
 def budget_set(*, team, user, kind: str, limit: Decimal, by_user) -> Budget:
     """Set (create or replace) the monthly budget of `kind` for the team, or for `user` in it."""
     with transaction.atomic():
-        budget = Budget.objects.select_for_update().filter(team=team, user=user, kind=kind).first()
+        budget = Budget.objects.select_for_update().filter(team=team, user=user, kind=kind).order_by("pk").first()
         before = _budget_values(budget) if budget else None
         budget = budget or Budget(team=team, user=user, kind=kind)
         budget.limit = limit

@@ -55,12 +55,14 @@ def test_providers_added_changed_and_deleted(admin_client, team_with_roles):
     )  # fmt: skip
     assert entry.before is None and entry.after["base_url"] == "https://api.jamaibase.com"
     assert entry.after["headers"] == [{"name": "X-PROJECT-ID", "secret": True}]
+    assert entry.after["new_secret_values"] == ["X-PROJECT-ID"]
 
-    admin_client.post(
-        reverse("provider_edit", args=[provider.pk]), provider_data(name="Jam", **{"headers-0-value": ""})
-    )
+    edited = provider_data(name="Jam", **{"headers-0-value": ""})
+    admin_client.post(reverse("provider_edit", args=[provider.pk]), edited)
     entry = last("provider.update")
     assert entry.changes == [("name", "JamAI", "Jam")]
+    admin_client.post(reverse("provider_edit", args=[provider.pk]), edited)
+    assert last("provider.update") == entry  # saved again unchanged: no entry
 
     admin_client.post(reverse("schema_upload", args=[provider.pk]), {"document": DOCUMENT})
     assert last("provider.update").changes == [("schema", "profile", "uploaded")]
@@ -152,6 +154,7 @@ def test_no_key_material_in_any_entry_or_on_the_page(admin_client, team_with_rol
     admin_client.post(reverse("provider_list", args=[team.pk]), provider_data())
     provider = Provider.objects.get(name="JamAI")
     admin_client.post(reverse("provider_edit", args=[provider.pk]), provider_data(**{"headers-0-value": "proj_new_1"}))
+    assert last("provider.update").changes == [("new_secret_values", None, ["X-PROJECT-ID"])]
     admin_client.post(reverse("key_add", args=[provider.pk]), {"key": SECRET, "label": "prod", "shared": "on"})
     key = ApiKey.objects.get(provider=provider)
     Provider.objects.filter(pk=provider.pk).update(base_url="http://127.0.0.1:9/v1", allow_local=True)
