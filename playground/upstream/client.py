@@ -156,16 +156,24 @@ class _Call:
 
     async def refuse_over_budget(self) -> None:
         """Before the first attempt: refuse the call when a monthly budget of its team (or of
-        its person there) is used up. The refusal is recorded with 0 tokens."""
-        if not self.context.record or self.context.team_id is None:
-            return
-        from playground.usage.budgets import budget_check
+        its person there) is used up. The refusal is recorded with 0 tokens.
 
-        check = sync_to_async(budget_check, thread_sensitive=True)
-        exceeded = await check(team_id=self.context.team_id, user_id=self.context.user_id)
-        if exceeded is not None:
+        A context from target_for carries the verdict, read in the trip that chose the key,
+        so the call need not wait for the database thread (a chat send writes its rows there
+        while the call starts); other contexts are checked here."""
+        context = self.context
+        if not context.record or context.team_id is None:
+            return
+        refusal = context.budget_refusal
+        if not context.budget_checked:
+            from playground.usage.budgets import budget_check
+
+            check = sync_to_async(budget_check, thread_sensitive=True)
+            exceeded = await check(team_id=context.team_id, user_id=context.user_id)
+            refusal = exceeded.message if exceeded is not None else None
+        if refusal is not None:
             self.usage = Usage(prompt_tokens=0, completion_tokens=0)
-            raise errors.BudgetExceeded(exceeded.message)
+            raise errors.BudgetExceeded(refusal)
 
     async def attempt(self, *, stream: bool) -> httpx.Response:
         """One try: a response with status < 400 (body unread), or a typed error."""

@@ -4,6 +4,7 @@ never leaves), the refusal recorded without counting, and the 80 % warning."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -11,10 +12,11 @@ from asgiref.sync import sync_to_async
 from django.urls import reverse
 from django.utils import timezone
 
+from playground.providers.keys import target_for
 from playground.upstream import CallContext, Target, chat, embeddings, errors, stream_chat
 from playground.usage.budgets import budget_check, budget_warning
 from playground.usage.models import Budget, Price, UsageRecord
-from tests.factories import MembershipFactory, ProviderFactory, UsageRecordFactory
+from tests.factories import ApiKeyFactory, MembershipFactory, ProviderFactory, UsageRecordFactory
 from tests.upstream.raw_server import RawServer, Reply, json_reply, sse_chunks
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -200,3 +202,30 @@ async def test_a_stream_under_its_budget_goes_through(team, member):
             async for event in events:
                 text += getattr(event, "text", "") or ""
     assert text == "Hello there"
+
+
+def test_target_for_checks_the_budget_with_the_key(team, member):
+    provider = ProviderFactory(team=team)
+    ApiKeyFactory(provider=provider, owner=None)
+    Budget.objects.create(team=team, kind="tokens", limit=10)
+    used(team, member, 10)
+    _, context = target_for(member, provider)
+    assert context.budget_checked
+    assert context.budget_refusal == "The team's monthly budget of 10 tokens is used up (10 used)."
+    Budget.objects.update(limit=11)
+    assert target_for(member, provider)[1].budget_refusal is None
+
+
+async def test_a_context_checked_with_its_key_is_not_checked_again(team, member):
+    """The verdict target_for read stands: the call does not wait for the database thread."""
+    await sync_to_async(Budget.objects.create)(team=team, kind="tokens", limit=10)
+    await sync_to_async(used)(team, member, 10)
+    checked = replace(context_of(team, member), budget_checked=True, budget_refusal=None)
+    target = Target(base_url="", api_key="sk-test", allow_local=True, name="Raw")
+    async with RawServer(json_reply(200, ANSWER)) as server:
+        target = replace(target, base_url=server.url)
+        assert (await chat(target, BODY, context=checked)).text == "hi"
+        refused = replace(checked, budget_refusal="The team's monthly budget of 10 tokens is used up (10 used).")
+        with pytest.raises(errors.BudgetExceeded, match="budget of 10 tokens is used up"):
+            await chat(target, BODY, context=refused)
+        assert len(server.requests) == 1
