@@ -87,6 +87,17 @@ BENCHMARKS = [
             "embeddings_page_1000x1024_ms": (None, None, "ms", "server time of that run's page (charts and tables)"),
         },
     ),
+    (
+        "bench.dashboard",
+        {
+            "dashboard_1m_sqlite_ms": (300, "max", "ms", "usage dashboard, last 30 days of 1,000,000 records, SQLite"),
+            "dashboard_1m_postgres_ms": (300, "max", "ms", "the same on PostgreSQL"),
+            "csv_export_rows_per_s": (100_000, "min", "rows/s", "CSV export of the 1,000,000 records (SQLite)"),
+            "csv_export_peak_mb": (None, None, "MB", "Python memory held meanwhile (tracemalloc peak)"),
+            "seed_1m_sqlite_s": (None, None, "s", "seed_usage --rows 1000000 on SQLite, roll-ups included"),
+            "seed_1m_postgres_s": (None, None, "s", "the same on PostgreSQL"),
+        },
+    ),
 ]
 
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "axes",
     "playground.accounts",
     "playground.usage",
+    "playground.audit",
     "playground.providers",
     "playground.chat",
     "playground.prompts",
@@ -258,6 +259,11 @@ UPSTREAM_MAX_KEEPALIVE = env_int("UPSTREAM_MAX_KEEPALIVE", 200)
 UPSTREAM_MAX_RETRIES = env_int("UPSTREAM_MAX_RETRIES", 2)
 UPSTREAM_RETRY_AFTER_CAP = env_float("UPSTREAM_RETRY_AFTER_CAP", 20)
 UPSTREAM_BACKOFF_BASE = env_float("UPSTREAM_BACKOFF_BASE", 0.5)
+
+# --- Usage ---------------------------------------------------------------------------------
+
+# The currency of every price (per million tokens) and so of every cost and cost budget.
+USAGE_CURRENCY = env_str("USAGE_CURRENCY", "USD")
 
 # --- Embeddings ----------------------------------------------------------------------------
 

@@ -13,4 +13,6 @@ urlpatterns = [
     path("", include("playground.prompts.urls")),
     path("", include("playground.images.urls")),
     path("", include("playground.embeddings.urls")),
+    path("", include("playground.usage.urls")),
+    path("", include("playground.audit.urls")),
 ]

@@ -47,6 +47,8 @@ class ProjectFactory(factory.django.DjangoModelFactory):
 
 
 class UsageRecordFactory(factory.django.DjangoModelFactory):
+    """A record written as the upstream client writes them, roll-ups included."""
+
     class Meta:
         model = "usage.UsageRecord"
 
@@ -55,6 +57,16 @@ class UsageRecordFactory(factory.django.DjangoModelFactory):
     endpoint = "chat"
     status = "ok"
     http_status = 200
+    prompt_tokens = 12
+    completion_tokens = 30
+    ttft_ms = 250
+    total_ms = 900
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from playground.usage.services import usage_record_create
+
+        return usage_record_create(**kwargs)
 
 
 class ProviderFactory(factory.django.DjangoModelFactory):

@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from playground.accounts.models import Membership, Project, Role, Team
+from playground.audit.models import Action
+from playground.audit.services import audit_record
 
 
 def team_create(*, user, name: str) -> Team:
@@ -22,7 +24,14 @@ def team_create(*, user, name: str) -> Team:
     return team
 
 
-def member_add(*, team: Team, by_role: Role, identifier: str, role: Role | str) -> Membership:
+def _audit_member(action: Action, membership: Membership, by_user, before=None, after=None) -> None:
+    label = f"{membership.user.get_username()} in {membership.team.name}"
+    audit_record(
+        actor=by_user, action=action, obj=membership, team=membership.team, label=label, before=before, after=after
+    )
+
+
+def member_add(*, team: Team, by_user, by_role: Role, identifier: str, role: Role | str) -> Membership:
     """Add an existing user, found by username or email, to `team`."""
     role = Role(role)
     if role == Role.OWNER and by_role != Role.OWNER:
@@ -36,7 +45,9 @@ def member_add(*, team: Team, by_role: Role, identifier: str, role: Role | str) 
         raise ValidationError("More than one user matches that email; use the username.")
     try:
         with transaction.atomic():
-            return Membership.objects.create(team=team, user=users[0], role=role)
+            membership = Membership.objects.create(team=team, user=users[0], role=role)
+            _audit_member(Action.MEMBER_ADD, membership, by_user, after={"user": users[0].get_username(), "role": role})
+            return membership
     except IntegrityError:
         raise ValidationError(f"{users[0].username} is already a member of {team.name}.") from None
 
@@ -45,16 +56,18 @@ def _other_owners(membership: Membership) -> int:
     return Membership.objects.filter(team_id=membership.team_id, role=Role.OWNER).exclude(pk=membership.pk).count()
 
 
-def member_set_role(*, membership: Membership, by_role: Role, role: Role | str) -> Membership:
+def member_set_role(*, membership: Membership, by_user, by_role: Role, role: Role | str) -> Membership:
     role = Role(role)
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        before = {"user": membership.user.get_username(), "role": membership.role}
         if Role.OWNER in (role, membership.role) and by_role != Role.OWNER:
             raise ValidationError("Only an owner can make someone an owner or change an owner's role.")
         if membership.role == Role.OWNER and role != Role.OWNER and _other_owners(membership) == 0:
             raise ValidationError("A team needs at least one owner: make someone else owner first.")
         membership.role = role
         membership.save(update_fields=["role"])
+        _audit_member(Action.MEMBER_ROLE, membership, by_user, before=before, after={**before, "role": role})
     return membership
 
 
@@ -69,6 +82,8 @@ def member_remove(*, membership: Membership, by_user, by_role: Role) -> None:
             raise ValidationError("Only an owner can remove an owner.")
         if membership.role == Role.OWNER and _other_owners(membership) == 0:
             raise ValidationError("A team needs at least one owner: make someone else owner first.")
+        before = {"user": membership.user.get_username(), "role": membership.role}
+        _audit_member(Action.MEMBER_REMOVE, membership, by_user, before=before)
         membership.delete()
 
 

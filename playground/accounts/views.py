@@ -95,7 +95,9 @@ def member_list(request: HttpRequest, team_id: int) -> HttpResponse:
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = services.member_add(team=team, by_role=team.member_role, **form.cleaned_data)
+            membership = services.member_add(
+                team=team, by_user=request.user, by_role=team.member_role, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error("identifier", error)
         else:
@@ -131,7 +133,8 @@ def member_role(request: HttpRequest, team_id: int, membership_id: int) -> HttpR
         status = 400
     else:
         try:
-            services.member_set_role(membership=membership, by_role=by_role, role=form.cleaned_data["role"])
+            role = form.cleaned_data["role"]
+            services.member_set_role(membership=membership, by_user=request.user, by_role=by_role, role=role)
         except ValidationError as error:
             messages.error(request, _error_text(error))
             status = 400

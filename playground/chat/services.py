@@ -8,6 +8,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from playground.audit.models import Action
+from playground.audit.services import audit_record
 from playground.chat.models import Conversation, Message, Mode, Status
 from playground.providers.keys import provider_schema, target_for
 from playground.schema.roles import history_policy
@@ -23,6 +25,24 @@ def conversation_create(*, project, user, provider=None, model: str = "", params
         params=params or {},
         created_by=user,
     )
+
+
+def conversation_delete(*, conversation: Conversation, by_user) -> None:
+    """Delete a conversation and its messages; the audit log keeps who and what."""
+    before = {
+        "title": str(conversation),
+        "project": conversation.project.name,
+        "messages": conversation.messages.count(),
+    }
+    with transaction.atomic():
+        audit_record(
+            actor=by_user,
+            action=Action.CONVERSATION_DELETE,
+            obj=conversation,
+            team=conversation.project.team,
+            before=before,
+        )
+        conversation.delete()
 
 
 def path_to(message: Message | None) -> list[Message]:

@@ -18,6 +18,7 @@ from playground.chat.selectors import conversation_for
 from playground.providers.keys import provider_schema
 from playground.schema.forms import parameter_form
 from playground.schema.roles import history_policy
+from playground.usage.budgets import budget_warning
 
 # The latest messages a conversation's page shows; "Show earlier messages" loads as many more.
 THREAD_PAGE = 100
@@ -114,6 +115,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         "history_policy": COMPLETION_NOTE if completion else (history_policy(roles) if schema else None),
         "system_allowed": not completion and (roles is None or "system" in roles),
         "can_send": conversation.member_role.at_least(Role.MEMBER),
+        "budget": budget_warning(team_id=team.pk, user_id=request.user.pk),
     }
     return render(request, "chat/conversation_detail.html", context, status=400 if settings_form.errors else 200)
 
@@ -194,7 +196,7 @@ def conversation_rename(request: HttpRequest, conversation_id: int) -> HttpRespo
 def conversation_delete(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = conversation_for(request.user, conversation_id, role=Role.MEMBER)
     if request.method == "POST":
-        conversation.delete()
+        services.conversation_delete(conversation=conversation, by_user=request.user)
         messages.success(request, f"Conversation “{conversation}” deleted.")
         return redirect("conversation_list", project_id=conversation.project_id)
     return render(request, "chat/conversation_delete.html", {"conversation": conversation})

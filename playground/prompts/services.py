@@ -19,6 +19,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from playground.audit.models import Action
+from playground.audit.services import audit_record
 from playground.chat import generation
 from playground.chat import services as chat_services
 from playground.chat.models import Conversation, Message
@@ -180,15 +182,40 @@ def prompt_set_visibility(*, prompt: Prompt, visibility: str) -> None:
     prompt.save(update_fields=["visibility"])
 
 
+def _prompt_snapshot(prompt: Prompt) -> dict[str, Any]:
+    version = prompt.current_version.number if prompt.current_version_id else None
+    return {"name": prompt.name, "current_version": version, "deleted": prompt.deleted_at is not None}
+
+
 def prompt_delete(*, prompt: Prompt, user) -> None:
     """Hidden at once, restorable for 30 days, then removed by `prompts_purge`."""
+    before = _prompt_snapshot(prompt)
     prompt.deleted_at, prompt.deleted_by = timezone.now(), user
-    prompt.save(update_fields=["deleted_at", "deleted_by"])
+    with transaction.atomic():
+        prompt.save(update_fields=["deleted_at", "deleted_by"])
+        audit_record(
+            actor=user,
+            action=Action.PROMPT_DELETE,
+            obj=prompt,
+            team=prompt.team,
+            before=before,
+            after=_prompt_snapshot(prompt),
+        )
 
 
-def prompt_undelete(*, prompt: Prompt) -> None:
+def prompt_undelete(*, prompt: Prompt, user) -> None:
+    before = _prompt_snapshot(prompt)
     prompt.deleted_at, prompt.deleted_by = None, None
-    prompt.save(update_fields=["deleted_at", "deleted_by"])
+    with transaction.atomic():
+        prompt.save(update_fields=["deleted_at", "deleted_by"])
+        audit_record(
+            actor=user,
+            action=Action.PROMPT_RESTORE,
+            obj=prompt,
+            team=prompt.team,
+            before=before,
+            after=_prompt_snapshot(prompt),
+        )
 
 
 def prompts_purge(*, now=None) -> int:

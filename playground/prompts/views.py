@@ -239,7 +239,7 @@ def prompt_delete(request: HttpRequest, prompt_id: int) -> HttpResponse:
 @login_required
 def prompt_undelete(request: HttpRequest, prompt_id: int) -> HttpResponse:
     prompt = selectors.prompt_for(request.user, prompt_id, role=Role.ADMIN, deleted=True)
-    services.prompt_undelete(prompt=prompt)
+    services.prompt_undelete(prompt=prompt, user=request.user)
     messages.success(request, f"Prompt “{prompt.name}” is back.")
     return redirect("prompt_detail", prompt_id=prompt.pk)
 

@@ -12,6 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from playground import upstream
+from playground.audit.models import Action
+from playground.audit.services import audit_record
 from playground.providers.keys import NoKey, target_for
 from playground.providers.models import ApiKey, Provider
 from playground.upstream import errors
@@ -28,6 +30,50 @@ def check_base_url(base_url: str, *, allow_local: bool) -> None:
         raise ValidationError({"base_url": error.message}) from None
 
 
+def provider_snapshot(provider: Provider) -> dict[str, Any]:
+    """What the audit log keeps of a provider: its settings, and of headers only the names
+    (and values of headers that are not secret)."""
+    headers = [
+        {"name": header.name, "secret": True} if header.secret else {"name": header.name, "value": header.value}
+        for header in provider.extra_headers.all()
+    ]
+    return {
+        "name": provider.name,
+        "base_url": provider.base_url,
+        "profile": provider.profile,
+        "default_model": provider.default_model,
+        "allow_local": provider.allow_local,
+        "timeouts": [
+            provider.connect_timeout,
+            provider.first_byte_timeout,
+            provider.idle_timeout,
+            provider.total_timeout,
+        ],
+        "schema": str(provider.schema_source),
+        "headers": headers,
+    }
+
+
+def key_snapshot(key: ApiKey) -> dict[str, Any]:
+    """What the audit log keeps of a key: its masked form and who may use it, never the key."""
+    return {
+        "key": key.masked,
+        "label": key.label,
+        "shared": key.shared,
+        "owner": key.owner.get_username() if key.owner_id else None,
+        "revoked": key.revoked_at is not None,
+    }
+
+
+def _audit_provider(action: Action, provider: Provider, by_user, before=None, after=None) -> None:
+    audit_record(actor=by_user, action=action, obj=provider, team=provider.team, before=before, after=after)
+
+
+def _audit_key(action: Action, key: ApiKey, by_user, before=None, after=None) -> None:
+    label = f"{key.masked} {key.label} ({key.provider.name})".replace("  ", " ")
+    audit_record(actor=by_user, action=action, obj=key, team=key.provider.team, label=label, before=before, after=after)
+
+
 def provider_save(*, provider: Provider, by_user, headers: list[dict[str, Any]] | None = None) -> Provider:
     """Create or update a provider. `allow_local` may only be switched on by staff."""
     if provider.allow_local and not by_user.is_staff:
@@ -35,6 +81,8 @@ def provider_save(*, provider: Provider, by_user, headers: list[dict[str, Any]] 
         if not previous:
             raise ValidationError({"allow_local": "Only site administrators (staff) can allow local network access."})
     check_base_url(provider.base_url, allow_local=provider.allow_local)
+    stored = Provider.objects.filter(pk=provider.pk).first() if provider.pk else None
+    before = provider_snapshot(stored) if stored else None
     if provider.pk is None:
         provider.created_by = by_user
     try:
@@ -42,9 +90,23 @@ def provider_save(*, provider: Provider, by_user, headers: list[dict[str, Any]] 
             provider.save()
             if headers is not None:
                 headers_replace(provider=provider, headers=headers)
+            after = provider_snapshot(provider)
+            # A new secret value is a change the snapshot cannot show: name the header.
+            renewed = sorted({item["name"] for item in headers or () if item.get("secret") and item.get("value")})
+            if renewed:
+                after["new_secret_values"] = renewed
+            if after != before:  # a form saved again unchanged is no change
+                action = Action.PROVIDER_UPDATE if stored else Action.PROVIDER_CREATE
+                _audit_provider(action, provider, by_user, before=before, after=after)
     except IntegrityError:
         raise ValidationError({"name": f"The team already has a provider named “{provider.name}”."}) from None
     return provider
+
+
+def provider_delete(*, provider: Provider, by_user) -> None:
+    with transaction.atomic():
+        _audit_provider(Action.PROVIDER_DELETE, provider, by_user, before=provider_snapshot(provider))
+        provider.delete()
 
 
 def headers_replace(*, provider: Provider, headers: list[dict[str, Any]]) -> None:
@@ -75,14 +137,19 @@ def api_key_add(*, provider: Provider, by_user, plain: str, shared: bool, label:
         raise ValidationError({"key": "That is too short to be an API key."})
     key = ApiKey(provider=provider, owner=None if shared else by_user, label=label.strip(), created_by=by_user)
     key.set_secret(plain)
-    key.save()
+    with transaction.atomic():
+        key.save()
+        _audit_key(Action.KEY_ADD, key, by_user, after=key_snapshot(key))
     return key
 
 
-def api_key_revoke(*, key: ApiKey) -> ApiKey:
+def api_key_revoke(*, key: ApiKey, by_user) -> ApiKey:
     if key.revoked_at is None:
+        before = key_snapshot(key)
         key.revoked_at = timezone.now()
-        key.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            key.save(update_fields=["revoked_at"])
+            _audit_key(Action.KEY_REVOKE, key, by_user, before=before, after=key_snapshot(key))
     return key
 
 
@@ -93,8 +160,10 @@ def api_key_test(*, key: ApiKey, user) -> tuple[bool, str]:
         target, context = target_for(user, provider, key=key)
         found = call_sync(upstream.models, target, context=context)
     except (errors.UpstreamError, NoKey) as error:
+        _audit_key(Action.KEY_TEST, key, user, after={"worked": False, "said": str(error)})
         return False, str(error)
     models_store(provider=provider, found=[model.id for model in found])
+    _audit_key(Action.KEY_TEST, key, user, after={"worked": True, "models": len(found)})
     return True, f"The key works: {provider.name} lists {len(found)} model{'s' if len(found) != 1 else ''}."
 
 
@@ -105,13 +174,24 @@ def models_store(*, provider: Provider, found: list[str]) -> None:
 
 
 def models_refresh(*, provider: Provider, user) -> list[str]:
-    target, context = target_for(user, provider)
-    found = call_sync(upstream.models, target, context=context)
+    """List the provider's models with the user's key: the test of a provider."""
+    try:
+        target, context = target_for(user, provider)
+        found = call_sync(upstream.models, target, context=context)
+    except (errors.UpstreamError, NoKey) as error:
+        _audit_provider(Action.PROVIDER_TEST, provider, user, after={"worked": False, "said": str(error)})
+        raise
     models_store(provider=provider, found=[model.id for model in found])
+    _audit_provider(Action.PROVIDER_TEST, provider, user, after={"worked": True, "models": len(found)})
     return provider.models_cache
 
 
-def schema_upload(*, provider: Provider, text: str) -> Provider:
+def _schema_changed(provider: Provider, by_user, before: str) -> None:
+    after = {"schema": str(provider.schema_source)}
+    _audit_provider(Action.PROVIDER_UPDATE, provider, by_user, before={"schema": before}, after=after)
+
+
+def schema_upload(*, provider: Provider, text: str, by_user) -> Provider:
     from playground.schema.specs import SchemaError, endpoints_of, load_document
 
     try:
@@ -122,8 +202,10 @@ def schema_upload(*, provider: Provider, text: str) -> Provider:
         raise ValidationError(
             {"document": "The document has no chat, completions, images or embeddings operation that we recognise."}
         )
+    before = str(provider.schema_source)
     provider.uploaded_schema, provider.uploaded_at = document, timezone.now()
     provider.save(update_fields=["uploaded_schema", "uploaded_at"])
+    _schema_changed(provider, by_user, before)
     return provider
 
 
@@ -143,8 +225,10 @@ def schema_refresh(*, provider: Provider, user) -> Provider:
         document = call_sync(upstream.openapi, target, context=context)
     if not endpoints_of(document):
         raise ValidationError("The provider's /openapi.json has no chat, completions, images or embeddings operation.")
+    before = str(provider.schema_source)
     provider.fetched_schema, provider.fetched_at = document, timezone.now()
     provider.save(update_fields=["fetched_schema", "fetched_at"])
+    _schema_changed(provider, user, before)
     return provider
 
 
@@ -153,9 +237,11 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def schema_reset(*, provider: Provider) -> Provider:
+def schema_reset(*, provider: Provider, by_user) -> Provider:
+    before = str(provider.schema_source)
     provider.uploaded_schema = provider.uploaded_at = provider.fetched_schema = provider.fetched_at = None
     provider.save(update_fields=["uploaded_schema", "uploaded_at", "fetched_schema", "fetched_at"])
+    _schema_changed(provider, by_user, before)
     return provider
 
 
@@ -174,5 +260,6 @@ def demo_provider_create(*, team, by_user) -> Provider:
         default_model="demo-chat",
         created_by=by_user,
     )
+    _audit_provider(Action.PROVIDER_CREATE, provider, by_user, after=provider_snapshot(provider))
     api_key_add(provider=provider, by_user=by_user, plain="demo-key-any-value-works", shared=True, label="Demo")
     return provider

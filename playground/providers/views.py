@@ -110,7 +110,7 @@ def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
 def provider_delete(request: HttpRequest, provider_id: int) -> HttpResponse:
     provider = provider_for(request.user, provider_id, role=Role.ADMIN)
     if request.method == "POST":
-        provider.delete()
+        services.provider_delete(provider=provider, by_user=request.user)
         messages.success(request, f"Provider “{provider.name}” and its keys were deleted.")
         return redirect("provider_list", team_id=provider.team_id)
     return render(request, "providers/provider_delete.html", {"provider": provider})
@@ -158,7 +158,7 @@ def key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
     key = key_for(request.user, key_id)
     if key.shared and not key.member_role.at_least(Role.ADMIN):
         raise PermissionDenied("Only admins and owners can revoke a shared key.")
-    services.api_key_revoke(key=key)
+    services.api_key_revoke(key=key, by_user=request.user)
     messages.success(request, f"Key {key.masked} revoked; it will not be used again.")
     return redirect("provider_detail", provider_id=key.provider_id)
 
@@ -183,7 +183,7 @@ def schema_upload(request: HttpRequest, provider_id: int) -> HttpResponse:
     form = SchemaUploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.schema_upload(provider=provider, text=form.cleaned_data["document"])
+            services.schema_upload(provider=provider, text=form.cleaned_data["document"], by_user=request.user)
         except ValidationError as error:
             messages.error(request, f"The document was not used: {_message_for(error)}")
         else:
@@ -210,7 +210,7 @@ def schema_refresh(request: HttpRequest, provider_id: int) -> HttpResponse:
 @login_required
 def schema_reset(request: HttpRequest, provider_id: int) -> HttpResponse:
     provider = provider_for(request.user, provider_id, role=Role.ADMIN)
-    services.schema_reset(provider=provider)
+    services.schema_reset(provider=provider, by_user=request.user)
     messages.success(request, f"Back to the built-in profile “{profile_meta(provider.profile)['label']}”.")
     return redirect("provider_detail", provider_id=provider.pk)
 

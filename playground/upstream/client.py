@@ -154,6 +154,27 @@ class _Call:
         if self.first_token_at is None:
             self.first_token_at = time.monotonic()
 
+    async def refuse_over_budget(self) -> None:
+        """Before the first attempt: refuse the call when a monthly budget of its team (or of
+        its person there) is used up. The refusal is recorded with 0 tokens.
+
+        A context from target_for carries the verdict, read in the trip that chose the key,
+        so the call need not wait for the database thread (a chat send writes its rows there
+        while the call starts); other contexts are checked here."""
+        context = self.context
+        if not context.record or context.team_id is None:
+            return
+        refusal = context.budget_refusal
+        if not context.budget_checked:
+            from playground.usage.budgets import budget_check
+
+            check = sync_to_async(budget_check, thread_sensitive=True)
+            exceeded = await check(team_id=context.team_id, user_id=context.user_id)
+            refusal = exceeded.message if exceeded is not None else None
+        if refusal is not None:
+            self.usage = Usage(prompt_tokens=0, completion_tokens=0)
+            raise errors.BudgetExceeded(refusal)
+
     async def attempt(self, *, stream: bool) -> httpx.Response:
         """One try: a response with status < 400 (body unread), or a typed error."""
         url = self.target.url(self.endpoint)
@@ -309,7 +330,7 @@ class _Call:
             self.outcome = "ok"
         elif isinstance(error, errors.UpstreamError):
             self.error = error
-            self.outcome = "rate_limited" if isinstance(error, errors.RateLimited) else "error"
+            self.outcome = error.outcome
         elif isinstance(error, Exception):  # a fault of ours; the call did not end well
             self.error = errors.UpstreamError("The call failed inside Playground.")
             self.error.kind = "internal"
@@ -661,6 +682,7 @@ async def _stream(
 async def _call_stream(call: _Call, text_key: str) -> AsyncIterator[StreamEvent]:
     error: BaseException | None = None
     try:
+        await call.refuse_over_budget()
         while True:
             try:
                 response = await call.attempt(stream=True)
@@ -708,6 +730,7 @@ async def _call_json(
     call.prompt_chars = _prompt_chars(call.body)
     error: BaseException | None = None
     try:
+        await call.refuse_over_budget()
         response = await call.send(stream=False, on_retry=on_retry)
         payload = await call.read_json(response)
         if isinstance(payload, dict) and payload.get("error"):

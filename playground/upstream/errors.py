@@ -24,6 +24,7 @@ class UpstreamError(Exception):
     kind = "error"
     retryable = False
     status: int | None = None
+    outcome = "error"  # the usage record's status
 
     def __init__(self, message: str, *, status: int | None = None, upstream_message: str | None = None):
         super().__init__(message)
@@ -43,6 +44,7 @@ class AuthenticationFailed(UpstreamError):
 class RateLimited(UpstreamError):
     kind = "rate_limited"
     retryable = True
+    outcome = "rate_limited"
 
     def __init__(
         self,
@@ -115,6 +117,15 @@ class InvalidResponse(UpstreamError):
 
 class UrlNotAllowed(UpstreamError):
     kind = "url_not_allowed"
+
+
+class BudgetExceeded(UpstreamError):
+    """Refused by Playground before leaving: a monthly budget of the team is used up.
+    The message names the limit, e.g. "The team's monthly budget of 1,000,000 tokens is
+    used up (1,000,412 used)."."""
+
+    kind = "budget"
+    outcome = "refused"
 
 
 def upstream_message_of(payload: object) -> str | None:

@@ -75,3 +75,8 @@ class CallContext:
     key_id: int | None = None
     # False only where the client itself is measured (benchmarks); product code records.
     record: bool = True
+    # The team's budgets, checked by whoever built this context (providers.keys.target_for
+    # does, in the database trip that picks the key): the refusal's message when one is used
+    # up. Unchecked contexts are checked by the client before the first attempt.
+    budget_checked: bool = False
+    budget_refusal: str | None = None
