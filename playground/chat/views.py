@@ -19,6 +19,7 @@ from playground.providers.keys import provider_schema
 from playground.schema.forms import parameter_form
 from playground.schema.roles import history_policy
 from playground.usage.budgets import budget_warning
+from playground.usage.prices import price_book
 
 # The latest messages a conversation's page shows; "Show earlier messages" loads as many more.
 THREAD_PAGE = 100
@@ -115,6 +116,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         "history_policy": COMPLETION_NOTE if completion else (history_policy(roles) if schema else None),
         "system_allowed": not completion and (roles is None or "system" in roles),
         "can_send": conversation.member_role.at_least(Role.MEMBER),
+        "prices": price_book([conversation.provider_id]),
         "budget": budget_warning(team_id=team.pk, user_id=request.user.pk),
     }
     return render(request, "chat/conversation_detail.html", context, status=400 if settings_form.errors else 200)
@@ -145,6 +147,7 @@ def conversation_earlier(request: HttpRequest, conversation_id: int) -> HttpResp
         "window": window,
         "show_more": len(window.items) + window.later + THREAD_PAGE,
         "can_send": conversation.member_role.at_least(Role.MEMBER),
+        "prices": price_book([conversation.provider_id]),
     }
     return render(request, "chat/_earlier_messages.html", context)
 
@@ -163,6 +166,7 @@ def message_fragment(request: HttpRequest, message_id: int) -> HttpResponse:
         "item": selectors.thread_item(message.conversation, message),
         "conversation": message.conversation,
         "can_send": message.member_role.at_least(Role.MEMBER),
+        "prices": price_book([message.conversation.provider_id]),
     }
     return render(request, "chat/_message.html", context)
 

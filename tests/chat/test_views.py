@@ -198,3 +198,19 @@ def test_earlier_messages_need_a_message_to_come_before(client, team_with_roles,
     client.force_login(team_with_roles.users["viewer"])
     response = client.get(reverse("conversation_earlier", args=[conversation.pk]), {"before": "x"})
     assert response.status_code == 400
+
+
+def test_an_answer_shows_its_cost_at_the_models_price_or_no_price(client, team_with_roles, chat):
+    from playground.usage.models import Price
+
+    conversation, _, second = chat
+    second.model, second.prompt_tokens, second.completion_tokens = "demo-chat", 1_000, 2_000
+    second.save()
+    client.force_login(team_with_roles.users["viewer"])
+    url = reverse("conversation_detail", args=[conversation.pk])
+    fragment = reverse("message_fragment", args=[second.pk])
+    assert "cost no price" in client.get(url).content.decode()
+    Price.objects.create(provider=conversation.provider, model="demo-chat", input_per_million=2, output_per_million=8)
+    # 1,000 × 2 / 1M + 2,000 × 8 / 1M = 0.018
+    assert "cost 0.0180 USD" in client.get(url).content.decode()
+    assert "cost 0.0180 USD" in client.get(fragment).content.decode()

@@ -9,6 +9,7 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from playground.chat.views import message_html
+from playground.usage.templatetags.usage import amount
 
 register = template.Library()
 
@@ -28,6 +29,18 @@ def tokens_per_second(message) -> str:
     if seconds <= 0:
         return ""
     return f"{message.completion_tokens / seconds:.1f} tokens/s"
+
+
+@register.filter
+def answer_cost(message, prices) -> str:
+    """What an answer cost at today's price of its provider's model: "0.0012 USD", "no price",
+    or "" when its tokens are not known."""
+    if message.prompt_tokens is None and message.completion_tokens is None:
+        return ""
+    rate = prices.get(message.conversation.provider_id, message.model) if prices else None
+    if rate is None:
+        return "no price"
+    return amount(rate.cost(message.prompt_tokens or 0, message.completion_tokens or 0))
 
 
 @register.filter
