@@ -20,6 +20,17 @@ HERE = Path(__file__).resolve().parent
 # module, {metric: (target, "min" | "max", unit, what it measures)}
 BENCHMARKS = [
     (
+        "bench.machine",
+        {
+            "python_loop_10m_s": (
+                None,
+                None,
+                "s",
+                "calibration: a plain Python loop of 10 million additions (lower is faster)",
+            )
+        },
+    ),
+    (
         "bench.sse_parser",
         {
             "sse_parser_events_per_s": (300_000, "min", "events/s", "SSE parsing plus JSON decoding, one core"),
