@@ -41,7 +41,7 @@ def _measure(database: str) -> dict[str, float]:
     django.setup()
     from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_test_environment
+    from django.test.utils import setup_test_environment, teardown_test_environment
 
     from playground.usage.seeding import seed_usage
     from tests.factories import UserFactory
@@ -52,16 +52,21 @@ def _measure(database: str) -> dict[str, float]:
         started = time.perf_counter()
         seed_usage(rows=ROWS)
         seeded_s = time.perf_counter() - started
-        client = Client()
+        client = Client(HTTP_HOST="localhost")
         client.force_login(UserFactory(is_staff=True))  # staff: every team's calls
+        response = client.get("/usage/?range=30d")
+        assert response.status_code == 200 and response.context["summary"].totals.requests > ROWS // 5
+        # Timed without the test environment, which copies the template context at every
+        # include for test assertions: work a served page does not do.
+        teardown_test_environment()
         timings = []
-        for run in range(RUNS + 2):
+        for run in range(RUNS + 1):
             gc.collect()
             started = time.perf_counter()
             response = client.get("/usage/?range=30d")
             elapsed = (time.perf_counter() - started) * 1000
-            assert response.status_code == 200 and response.context["summary"].totals.requests > ROWS // 5
-            if run >= 2:  # after warming up templates, caches and the database's pages
+            assert response.status_code == 200
+            if run >= 1:  # after warming up templates, caches and the database's pages
                 timings.append(elapsed)
         figures = {
             f"dashboard_1m_{database}_ms": round(statistics.median(timings), 1),
@@ -82,7 +87,7 @@ def _export() -> dict[str, float]:
 
     from playground.accounts.models import User
 
-    client = Client()
+    client = Client(HTTP_HOST="localhost")
     client.force_login(User.objects.get(is_staff=True))
     today = timezone.localdate()
     url = f"/usage/export.csv?range=custom&start={today - dt.timedelta(days=100)}&end={today}"
