@@ -90,6 +90,20 @@ def test_cells_a_spreadsheet_would_run_are_neutralised(owner_client, team_with_r
     assert row["prompt_tokens"] == "12"  # numbers stay numbers
 
 
+def test_text_with_commas_quotes_and_line_breaks_reads_back_exactly(owner_client, team_with_roles):
+    team = team_with_roles.team
+    project = ProjectFactory(team=team, name='Sales, "EMEA"')
+    message = 'The upstream said:\n"bad, very bad"\r\nand stopped'
+    UsageRecordFactory(
+        team=team, project=project, user=team_with_roles.users["owner"], provider_name="Lab \"A\"",
+        model="m,1", status="error", error_kind="bad_request", error_message=message,
+    )  # fmt: skip
+    [row] = rows_of(body_of(owner_client.get(reverse("usage_export"))))
+    assert (row["project"], row["provider"], row["model"]) == ('Sales, "EMEA"', 'Lab "A"', "m,1")
+    assert row["error_message"] == message
+    assert (row["status"], row["error_kind"], row["retries"]) == ("error", "bad_request", "0")
+
+
 def test_the_export_streams_in_chunks(owner_client, team_with_roles, monkeypatch):
     monkeypatch.setattr(exports, "CHUNK_ROWS", 4)
     for _ in range(10):
