@@ -53,6 +53,11 @@ from playground.upstream.target import CallContext, Target, Timeouts
 logger = logging.getLogger(__name__)
 
 ERROR_BODY_LIMIT = 64 * 1024
+# After [DONE], the rest of the body (normally just its closing chunk) is read for up to this
+# long and this many bytes, so that the connection goes back to the pool instead of being
+# closed with the body unfinished; a server that keeps sending is cut, as before.
+BODY_END_S = 0.25
+BODY_END_BYTES = 64 * 1024
 JSON_BODY_LIMIT = 64 * 1024 * 1024
 
 # --- The shared clients --------------------------------------------------------------------
@@ -490,6 +495,7 @@ async def _stream_events(call: _Call, response: httpx.Response, text_key: str) -
             if error is not None:
                 raise error
             if done:
+                await _read_body_end(byte_iterator)
                 return
         events, _done, error = _read_events(parser.close(), text_key)
         for event in events:
@@ -500,6 +506,17 @@ async def _stream_events(call: _Call, response: httpx.Response, text_key: str) -
     finally:
         watch.close()
         await response.aclose()
+
+
+async def _read_body_end(byte_iterator: AsyncIterator[bytes]) -> None:
+    """What is left of a body after [DONE], within BODY_END_S and BODY_END_BYTES (see there)."""
+    left = BODY_END_BYTES
+    try:
+        async with asyncio.timeout(BODY_END_S):
+            while left > 0:
+                left -= len(await byte_iterator.__anext__())
+    except (StopAsyncIteration, TimeoutError, httpx.HTTPError):
+        pass
 
 
 class _ReadWatch:

@@ -29,6 +29,7 @@ class RawServer:
         self.tls = tls
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.request_times: list[float] = []
+        self.connections = 0  # accepted so far
         self._server: asyncio.base_events.Server | None = None
         self._handlers: set[asyncio.Task] = set()
         self._writers: set[asyncio.StreamWriter] = set()
@@ -58,6 +59,7 @@ class RawServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
+        self.connections += 1
         self._handlers.add(task)
         self._writers.add(writer)
         try:

@@ -57,6 +57,24 @@ async def test_keep_alive_comments_and_missing_done():
     assert text_of(events) == "ab"
 
 
+async def test_a_finished_stream_leaves_its_connection_for_the_next_call():
+    # The body's closing chunk comes in a write of its own, after [DONE].
+    async with RawServer(Reply(parts=[(0, sse_chunks("a", "b"))])) as server:
+        for _ in range(3):
+            assert text_of(await collect(server)) == "ab"
+    assert server.connections == 1
+
+
+async def test_a_body_that_goes_on_after_done_is_cut_without_waiting():
+    raw = sse_chunks("a", "b")
+    async with RawServer(Reply(parts=[(0, raw), (3.0, b": still here\n\n")])) as server:
+        started = asyncio.get_running_loop().time()
+        assert text_of(await collect(server)) == "ab"
+        assert asyncio.get_running_loop().time() - started < 1.0
+        assert text_of(await collect(server)) == "ab"  # on a new connection
+    assert server.connections == 2
+
+
 async def test_request_asks_for_stream_and_usage_and_sends_the_key():
     async with RawServer(Reply(parts=[(0, sse_chunks("x"))])) as server:
         await collect(server)
