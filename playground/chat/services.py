@@ -46,21 +46,31 @@ def conversation_delete(*, conversation: Conversation, by_user) -> None:
 
 
 def path_to(message: Message | None) -> list[Message]:
-    """The messages from the root of the tree down to `message`.
+    """The messages from the root of the tree down to `message`."""
+    if message is None:
+        return []
+    return [*path_ending_at(message.conversation_id, message.parent_id), message]
+
+
+def path_ending_at(conversation_id: int, message_id: int | None) -> list[Message]:
+    """The messages from the root of the tree down to the message `message_id`, included.
 
     Two queries whatever the depth: the tree's links, then the messages on the path (a
     walk up `parent` would cost one query per message, and conversations grow long).
+    Raises Message.DoesNotExist if the message is not one of the conversation's.
     """
-    if message is None:
+    if message_id is None:
         return []
-    links = dict(Message.objects.filter(conversation_id=message.conversation_id).values_list("pk", "parent_id"))
+    links = dict(Message.objects.filter(conversation_id=conversation_id).order_by().values_list("pk", "parent_id"))
+    if message_id not in links:
+        raise Message.DoesNotExist(f"Message {message_id} is not part of conversation {conversation_id}.")
     ids: list[int] = []
-    cursor: int | None = message.parent_id
-    while cursor is not None:
+    cursor: int | None = message_id
+    while cursor is not None and len(ids) <= len(links):
         ids.append(cursor)
         cursor = links.get(cursor)
     found = Message.objects.in_bulk(ids)
-    return [found[pk] for pk in reversed(ids) if pk in found] + [message]
+    return [found[pk] for pk in reversed(ids) if pk in found]
 
 
 def endpoint_of(conversation: Conversation) -> str:
@@ -117,14 +127,16 @@ def message_prepare(
     if conversation.provider is None or not conversation.model:
         raise ValidationError("Choose a provider and a model first.")
     call = target_for(user, conversation.provider, project=conversation.project)
+    # The branch the message continues, read with its ancestors (not the parent first and
+    # then its path: each query in the database thread waits for the event loop's turn).
     if from_root:
-        parent = None
-    elif parent_id is not None:
-        parent = conversation.messages.get(pk=parent_id)
+        history = []
     else:
-        parent = conversation.current_leaf
+        shown = parent_id if parent_id is not None else conversation.current_leaf_id
+        history = path_ending_at(conversation.pk, shown)
+    parent = history[-1] if history else None
     question = Message(conversation=conversation, parent=parent, role="user", content=text)
-    request = request_for(conversation, [*path_to(parent), question])
+    request = request_for(conversation, [*history, question])
     return Send(conversation=conversation, parent=parent, text=text, user=user, request=request, call=call)
 
 

@@ -27,12 +27,34 @@ def keys_file() -> Path:
     return Path(settings.DATA_DIR) / KEYS_FILE
 
 
+# The key file's keys by its path, with the file's (inode, mtime, size) when they were read.
+_read_keys: dict[Path, tuple[tuple[int, int, int], list[str]]] = {}
+
+
 def configured_keys() -> list[str]:
     from_env = os.environ.get("PLAYGROUND_ENCRYPTION_KEYS", "").strip()
     if from_env:
         return [key.strip() for key in from_env.split(",") if key.strip()]
-    text = local_secret(Path(settings.DATA_DIR), KEYS_FILE, make=lambda: Fernet.generate_key().decode())
-    return [key.strip() for key in text.replace("\n", ",").split(",") if key.strip()]
+    return _keys_in_file(keys_file())
+
+
+def _keys_in_file(path: Path) -> list[str]:
+    """The file's keys, read again only when the file changed: every decryption asks, and
+    under load each file operation in the database thread waits for the event loop's turn.
+    (Rotation replaces the file, so a new inode or mtime tells that it changed.)"""
+    try:
+        stat = path.stat()
+        version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    except FileNotFoundError:
+        version = None
+    seen = _read_keys.get(path)
+    if seen is not None and seen[0] == version:
+        return seen[1]
+    text = local_secret(path.parent, path.name, make=lambda: Fernet.generate_key().decode())
+    keys = [key.strip() for key in text.replace("\n", ",").split(",") if key.strip()]
+    if version is not None:  # stat'ed before reading: a change after it is seen next time
+        _read_keys[path] = (version, keys)
+    return keys
 
 
 @functools.cache

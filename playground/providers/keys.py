@@ -125,7 +125,7 @@ def target_for(user, provider: Provider, *, project=None, key: ApiKey | None = N
     target = Target(
         base_url=provider.base_url,
         api_key=key.secret(),
-        headers={header.name: header.plain_value() for header in provider.extra_headers.all()},
+        headers={header.name: header.plain_value() for header in provider.extra_headers.order_by()},
         paths=schema.paths(),
         allow_local=provider.allow_local,
         timeouts=timeouts,

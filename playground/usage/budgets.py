@@ -105,10 +105,14 @@ def _statuses(budgets: list[Budget], team_id: int, user_id: int | None, now) -> 
     return statuses
 
 
+def _applying(team_id: int, user_id: int | None):
+    applying = Budget.objects.filter(team_id=team_id).filter(Q(user__isnull=True) | Q(user_id=user_id))
+    return applying.select_related("user")
+
+
 def budget_statuses(*, team_id: int, user_id: int | None, now=None) -> list[BudgetStatus]:
     """The budgets that apply to `user_id`'s calls in the team this month, with their usage."""
-    applying = Budget.objects.filter(team_id=team_id).filter(Q(user__isnull=True) | Q(user_id=user_id))
-    return _statuses(list(applying.select_related("user")), team_id, user_id, now)
+    return _statuses(list(_applying(team_id, user_id)), team_id, user_id, now)
 
 
 def team_budget_statuses(*, team_id: int, now=None) -> list[BudgetStatus]:
@@ -119,7 +123,10 @@ def team_budget_statuses(*, team_id: int, now=None) -> list[BudgetStatus]:
 
 def budget_check(*, team_id: int, user_id: int | None) -> BudgetStatus | None:
     """The used-up budget that refuses this call, or None when the call may go."""
-    exceeded = [status for status in budget_statuses(team_id=team_id, user_id=user_id) if status.exceeded]
+    # Checked before every call: unordered (the fullest is picked anyway), so the query
+    # compiles without the ordering's join.
+    statuses = _statuses(list(_applying(team_id, user_id).order_by()), team_id, user_id, None)
+    exceeded = [status for status in statuses if status.exceeded]
     return max(exceeded, key=lambda status: status.used / status.limit if status.limit else 1, default=None)
 
 

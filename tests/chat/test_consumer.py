@@ -285,6 +285,21 @@ async def test_edit_and_resend_makes_a_sibling_question_and_keeps_the_old_one(co
     await socket.disconnect()
 
 
+async def test_a_message_of_another_conversation_cannot_be_the_parent_of_a_resend(conversation, connect):
+    def elsewhere() -> int:
+        other = type(conversation).objects.create(project=conversation.project, provider=conversation.provider)
+        return Message.objects.create(conversation=other, role="user", content="Somewhere else").pk
+
+    foreign = await sync_to_async(elsewhere)()
+    socket, _, _ = await connect(conversation)
+    await socket.send_json_to({"type": "send", "text": "Grafted question", "parent": foreign})
+    assert (await socket.receive_json_from())["error"] == "That message is not part of this conversation."
+    assert not await sync_to_async(conversation.messages.exists)()
+    await socket.send_json_to({"type": "send", "text": "Still usable"})  # the socket goes on working
+    assert (await frames_until_done(socket))[-1]["status"] == "done"
+    await socket.disconnect()
+
+
 async def test_rate_limits_are_shown_while_retrying_and_the_answer_still_comes(conversation, connect):
     conversation.model = "demo-ratelimited"
     await sync_to_async(conversation.save)()

@@ -74,3 +74,17 @@ def test_rotation_with_the_key_file(db):
     assert len(after) == 1 and after[0] not in before
     assert ApiKey.objects.get(pk=key.pk).secret() == PLAIN
     assert stat.S_IMODE(os.stat(crypto.keys_file()).st_mode) == 0o600
+
+
+def test_a_running_process_reads_keys_another_process_added_to_the_file():
+    """Keys are read from the file once, not on every decryption; a rotation run by another
+    process (which replaces the file) is still seen at the next decryption."""
+    old = crypto.configured_keys()
+    new = Fernet.generate_key().decode()
+    token = Fernet(new.encode()).encrypt(PLAIN.encode())  # written by a process with the new key
+    path = crypto.keys_file()
+    replacement = path.with_suffix(".other")
+    replacement.write_text(",".join([new, *old]) + "\n")
+    replacement.replace(path)  # as rotate_encryption_keys does, from another process
+    assert crypto.configured_keys() == [new, *old]
+    assert crypto.decrypt(token) == PLAIN
