@@ -32,7 +32,12 @@ from tests.processes import free_port, wait_until_listening
 ROOT = Path(__file__).resolve().parent.parent
 TTFT_STREAMS = 100
 TTFT_PROBES = 60
-TTFT_SETTLE_S = 5.0
+# The 100 people start over one answer's length (400 tokens at 40 tokens/s), so that their
+# questions come spread out as people's do. Started in one instant, with answers of equal
+# length, they stayed in step: every 10.6 s a hundred answers ended and a hundred questions
+# came at once, and the p99 measured whether a probe fell into such a wave.
+TTFT_RAMP_S = 10.0
+TTFT_SETTLE_S = TTFT_RAMP_S + 2.0
 PROBE_PARAMS = {"max_tokens": 8}  # probes need only their first tokens
 MANY_STREAMS = 1000
 MANY_TOKENS = 500
@@ -200,8 +205,10 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-async def relay_load(port: int, session: dict, stop: asyncio.Event) -> int:
-    """One person on the chat page, asking again each time an answer ends, until `stop`."""
+async def relay_load(port: int, session: dict, stop: asyncio.Event, *, after: float = 0.0) -> int:
+    """One person on the chat page from `after` seconds from now, asking again each time an
+    answer ends, until `stop`."""
+    await asyncio.sleep(after)
     answers = 0
     async with chat_socket(port, session) as ws:
         while not stop.is_set():
@@ -217,8 +224,11 @@ async def measure_ttft(servers: Servers) -> dict[str, float]:
     the same question through our websocket, alternating, so both see the same load."""
     stop = asyncio.Event()
     probe, *people = servers.sessions[: TTFT_STREAMS + 1]
-    load = [asyncio.ensure_future(relay_load(servers.app_port, person, stop)) for person in people]
-    await asyncio.sleep(TTFT_SETTLE_S)  # past the first burst of 100 questions at once
+    load = [
+        asyncio.ensure_future(relay_load(servers.app_port, person, stop, after=TTFT_RAMP_S * n / len(people)))
+        for n, person in enumerate(people)
+    ]
+    await asyncio.sleep(TTFT_SETTLE_S)  # everyone is streaming
     body = {"model": "demo-chat", "messages": [{"role": "user", "content": "Hello"}], **PROBE_PARAMS}
     direct, relayed = [], []
     async with (
