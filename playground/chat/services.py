@@ -57,6 +57,7 @@ def path_ending_at(conversation_id: int, message_id: int | None) -> list[Message
 
     Two queries whatever the depth: the tree's links, then the messages on the path (a
     walk up `parent` would cost one query per message, and conversations grow long).
+    Only what a request is made of is read (their rendered HTML and logprobs can be large).
     Raises Message.DoesNotExist if the message is not one of the conversation's.
     """
     if message_id is None:
@@ -69,7 +70,7 @@ def path_ending_at(conversation_id: int, message_id: int | None) -> list[Message
     while cursor is not None and len(ids) <= len(links):
         ids.append(cursor)
         cursor = links.get(cursor)
-    found = Message.objects.in_bulk(ids)
+    found = Message.objects.only("conversation_id", "parent_id", "role", "content").in_bulk(ids)
     return [found[pk] for pk in reversed(ids) if pk in found]
 
 
