@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -45,24 +45,33 @@ def conversation_delete(*, conversation: Conversation, by_user) -> None:
         conversation.delete()
 
 
-def path_to(message: Message | None) -> list[Message]:
-    """The messages from the root of the tree down to `message`."""
+class Turn(NamedTuple):
+    """A message as a request replays it."""
+
+    role: str
+    content: str
+
+
+def path_to(message: Message | None) -> list[Turn]:
+    """The turns from the root of the tree down to `message`."""
     if message is None:
         return []
-    return [*path_ending_at(message.conversation_id, message.parent_id), message]
+    return [*path_ending_at(message.conversation_id, message.parent_id), Turn(message.role, message.content)]
 
 
-def path_ending_at(conversation_id: int, message_id: int | None) -> list[Message]:
-    """The messages from the root of the tree down to the message `message_id`, included.
+def path_ending_at(conversation_id: int, message_id: int | None) -> list[Turn]:
+    """The turns from the root of the tree down to the message `message_id`, included.
 
-    Two queries whatever the depth: the tree's links, then the messages on the path (a
-    walk up `parent` would cost one query per message, and conversations grow long).
-    Only what a request is made of is read (their rendered HTML and logprobs can be large).
+    Two queries whatever the depth: the tree's links, then the turns on the path (a walk
+    up `parent` would cost one query per message, and conversations grow long). Only role
+    and content are read, as tuples: a send replays the whole branch, and loading model
+    rows (with their rendered HTML and logprobs) cost more than the queries themselves.
     Raises Message.DoesNotExist if the message is not one of the conversation's.
     """
     if message_id is None:
         return []
-    links = dict(Message.objects.filter(conversation_id=conversation_id).order_by().values_list("pk", "parent_id"))
+    messages = Message.objects.filter(conversation_id=conversation_id).order_by()
+    links = dict(messages.values_list("pk", "parent_id"))
     if message_id not in links:
         raise Message.DoesNotExist(f"Message {message_id} is not part of conversation {conversation_id}.")
     ids: list[int] = []
@@ -70,8 +79,11 @@ def path_ending_at(conversation_id: int, message_id: int | None) -> list[Message
     while cursor is not None and len(ids) <= len(links):
         ids.append(cursor)
         cursor = links.get(cursor)
-    found = Message.objects.only("conversation_id", "parent_id", "role", "content").in_bulk(ids)
-    return [found[pk] for pk in reversed(ids) if pk in found]
+    turns = {
+        pk: Turn(role, content)
+        for pk, role, content in messages.filter(pk__in=ids).values_list("pk", "role", "content")
+    }
+    return [turns[pk] for pk in reversed(ids) if pk in turns]
 
 
 def endpoint_of(conversation: Conversation) -> str:
@@ -79,7 +91,7 @@ def endpoint_of(conversation: Conversation) -> str:
     return "completions" if conversation.mode == Mode.COMPLETION else "chat"
 
 
-def request_for(conversation: Conversation, history: list[Message]) -> dict[str, Any]:
+def request_for(conversation: Conversation, history: list[Turn]) -> dict[str, Any]:
     """The request body for answering the last message of `history`.
 
     In text-completion mode the last message is the prompt the model continues (legacy
@@ -103,7 +115,7 @@ class Send:
     """A message about to be sent: its answer's request and call, and the rows to write."""
 
     conversation: Conversation
-    parent: Message | None
+    parent_id: int | None  # the message the question follows; None for a first question
     text: str
     user: Any
     request: dict[str, Any]
@@ -130,15 +142,10 @@ def message_prepare(
     call = target_for(user, conversation.provider, project=conversation.project)
     # The branch the message continues, read with its ancestors (not the parent first and
     # then its path: each query in the database thread waits for the event loop's turn).
-    if from_root:
-        history = []
-    else:
-        shown = parent_id if parent_id is not None else conversation.current_leaf_id
-        history = path_ending_at(conversation.pk, shown)
-    parent = history[-1] if history else None
-    question = Message(conversation=conversation, parent=parent, role="user", content=text)
-    request = request_for(conversation, [*history, question])
-    return Send(conversation=conversation, parent=parent, text=text, user=user, request=request, call=call)
+    follows = None if from_root else parent_id if parent_id is not None else conversation.current_leaf_id
+    history = path_ending_at(conversation.pk, follows)
+    request = request_for(conversation, [*history, Turn("user", text)])
+    return Send(conversation=conversation, parent_id=follows, text=text, user=user, request=request, call=call)
 
 
 def message_save(send: Send) -> Message:
@@ -146,7 +153,7 @@ def message_save(send: Send) -> Message:
     conversation, user = send.conversation, send.user
     with transaction.atomic():
         question = Message.objects.create(
-            conversation=conversation, parent=send.parent, role="user", content=send.text, created_by=user
+            conversation=conversation, parent_id=send.parent_id, role="user", content=send.text, created_by=user
         )
         if not conversation.title:
             conversation.title = send.text.splitlines()[0][:80]
