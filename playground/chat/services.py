@@ -142,7 +142,12 @@ def message_prepare(
     call = target_for(user, conversation.provider, project=conversation.project)
     # The branch the message continues, read with its ancestors (not the parent first and
     # then its path: each query in the database thread waits for the event loop's turn).
-    follows = None if from_root else parent_id if parent_id is not None else conversation.current_leaf_id
+    if from_root:
+        follows = None
+    elif parent_id is not None:
+        follows = parent_id
+    else:
+        follows = conversation.current_leaf_id
     history = path_ending_at(conversation.pk, follows)
     request = request_for(conversation, [*history, Turn("user", text)])
     return Send(conversation=conversation, parent_id=follows, text=text, user=user, request=request, call=call)
