@@ -2,7 +2,8 @@
 their own process, over real sockets.
 
 - `relay_ttft_overhead_p50_ms` / `_p99_ms`: while 100 people stream through the app (each
-  asking again when an answer ends), probe questions alternate between reading the demo
+  asking again when an answer ends; they start over the first TTFT_RAMP_S seconds, so their
+  questions come spread out), probe questions alternate between reading the demo
   upstream directly and asking through our websocket; the overhead is each relayed time to
   first token minus the direct one just before it (same run, load, model and pace).
 - `streams_1000_*`: 1,000 concurrent 500-token answers at 20 tokens/s, one websocket each;

@@ -123,8 +123,8 @@ def team_budget_statuses(*, team_id: int, now=None) -> list[BudgetStatus]:
 
 def budget_check(*, team_id: int, user_id: int | None) -> BudgetStatus | None:
     """The used-up budget that refuses this call, or None when the call may go."""
-    # Checked before every call: unordered (the fullest is picked anyway), so the query
-    # compiles without the ordering's join.
+    # Checked before every call: unordered (the fullest is picked anyway), which spares
+    # compiling the ORDER BY of the budgets' default ordering.
     statuses = _statuses(list(_applying(team_id, user_id).order_by()), team_id, user_id, None)
     exceeded = [status for status in statuses if status.exceeded]
     return max(exceeded, key=lambda status: status.used / status.limit if status.limit else 1, default=None)
