@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from playground.audit.models import Action
 from playground.audit.services import audit_record
@@ -59,31 +59,40 @@ def path_to(message: Message | None) -> list[Turn]:
     return [*path_ending_at(message.conversation_id, message.parent_id), Turn(message.role, message.content)]
 
 
+MAX_BRANCH_DEPTH = 100_000  # a guard: parent links form a tree, but a loop must not hang a send
+_BRANCH_SQL = """
+WITH RECURSIVE branch (id, parent_id, role, content, depth) AS (
+    SELECT id, parent_id, role, content, 0 FROM {table} WHERE id = %s AND conversation_id = %s
+    UNION ALL
+    SELECT m.id, m.parent_id, m.role, m.content, branch.depth + 1
+    FROM {table} m JOIN branch ON m.id = branch.parent_id
+    WHERE m.conversation_id = %s AND branch.depth < %s
+)
+SELECT role, content FROM branch ORDER BY depth DESC
+"""
+
+
 def path_ending_at(conversation_id: int, message_id: int | None) -> list[Turn]:
     """The turns from the root of the tree down to the message `message_id`, included.
 
-    Two queries whatever the depth: the tree's links, then the turns on the path (a walk
-    up `parent` would cost one query per message, and conversations grow long). Only role
-    and content are read, as tuples: a send replays the whole branch, and loading model
-    rows (with their rendered HTML and logprobs) cost more than the queries themselves.
+    One query whatever the depth, and only the branch is read: a recursive walk up `parent`
+    in SQL (SQLite and PostgreSQL alike). Walking up in Python costs a query per message,
+    and conversations grow long; reading the whole tree reads every other branch too. The
+    SQL is written out because a send waits for it before its request can leave, and the
+    ORM's building and compiling of its two queries cost five times their running.
     Raises Message.DoesNotExist if the message is not one of the conversation's.
     """
     if message_id is None:
         return []
-    messages = Message.objects.filter(conversation_id=conversation_id).order_by()
-    links = dict(messages.values_list("pk", "parent_id"))
-    if message_id not in links:
+    table = connection.ops.quote_name(Message._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _BRANCH_SQL.format(table=table), [message_id, conversation_id, conversation_id, MAX_BRANCH_DEPTH]
+        )
+        rows = cursor.fetchall()
+    if not rows:
         raise Message.DoesNotExist(f"Message {message_id} is not part of conversation {conversation_id}.")
-    ids: list[int] = []
-    cursor: int | None = message_id
-    while cursor is not None and len(ids) <= len(links):
-        ids.append(cursor)
-        cursor = links.get(cursor)
-    turns = {
-        pk: Turn(role, content)
-        for pk, role, content in messages.filter(pk__in=ids).values_list("pk", "role", "content")
-    }
-    return [turns[pk] for pk in reversed(ids) if pk in turns]
+    return [Turn(role, content) for role, content in rows]
 
 
 def endpoint_of(conversation: Conversation) -> str:

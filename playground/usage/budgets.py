@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -121,11 +122,17 @@ def team_budget_statuses(*, team_id: int, now=None) -> list[BudgetStatus]:
     return _statuses(list(budgets), team_id, None, now)
 
 
+# _applying's rule: the team's own budgets and the user's there.
+_APPLYING_SQL = "SELECT * FROM {table} WHERE team_id = %s AND (user_id IS NULL OR user_id = %s)"
+
+
 def budget_check(*, team_id: int, user_id: int | None) -> BudgetStatus | None:
     """The used-up budget that refuses this call, or None when the call may go."""
-    # Checked before every call: unordered (the fullest is picked anyway), which spares
-    # compiling the ORDER BY of the budgets' default ordering.
-    statuses = _statuses(list(_applying(team_id, user_id).order_by()), team_id, user_id, None)
+    # Checked before every call, which waits for it: the budgets that apply are read in
+    # SQL (most teams have none, and the ORM's building and compiling of this query cost
+    # four times its running). Their order does not matter: the fullest is picked.
+    sql = _APPLYING_SQL.format(table=connection.ops.quote_name(Budget._meta.db_table))
+    statuses = _statuses(list(Budget.objects.raw(sql, [team_id, user_id])), team_id, user_id, None)
     exceeded = [status for status in statuses if status.exceeded]
     return max(exceeded, key=lambda status: status.used / status.limit if status.limit else 1, default=None)
 

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from playground.providers.models import ApiKey, Provider, ProviderHeader
 from tests.factories import SHARED_KEY
@@ -111,6 +112,23 @@ def test_personal_key_is_preferred_over_the_shared_one(team_with_roles, demo_pro
     assert target.api_key == "sk-personal-member-key-4321"
     other_target, _ = target_for(team_with_roles.users["admin"], demo_provider)
     assert other_target.api_key == SHARED_KEY
+
+
+def test_the_newest_usable_key_is_chosen_and_never_another_members(team_with_roles, demo_provider):
+    from playground.providers.keys import target_for
+    from tests.factories import ApiKeyFactory
+
+    member, admin = team_with_roles.users["member"], team_with_roles.users["admin"]
+    ApiKeyFactory(provider=demo_provider, owner=admin, plain="sk-admins-own-key-00000000AAAA")
+    newer_shared = ApiKeyFactory(provider=demo_provider, owner=None, plain="sk-newer-shared-key-0000BBBB")
+    target, context = target_for(member, demo_provider)
+    assert (target.api_key, context.key_id) == ("sk-newer-shared-key-0000BBBB", newer_shared.pk)
+
+    revoked = ApiKeyFactory(provider=demo_provider, owner=member, plain="sk-members-revoked-key-CCCC")
+    revoked.revoked_at = timezone.now()
+    revoked.save()
+    assert target_for(member, demo_provider)[0].api_key == "sk-newer-shared-key-0000BBBB"
+    assert target_for(admin, demo_provider)[0].api_key == "sk-admins-own-key-00000000AAAA"
 
 
 YAML_SCHEMA = """
