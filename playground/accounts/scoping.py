@@ -37,8 +37,7 @@ def scoped_get(
         queryset = queryset._default_manager.all()
     # The user's membership is joined, and the annotation follows the filter on it, so it
     # reuses that join and reads the user's own role. (A subquery per row compiled to as
-    # much again as the rest of this query, which runs on every page, socket connect and
-    # chat action.)
+    # much again as the rest of the query.)
     memberships = "memberships" if team_field == "pk" else f"{team_field}__memberships"
     mine = queryset.filter(**{f"{memberships}__user": user})
     found = mine.annotate(member_role=F(f"{memberships}__role")).filter(**lookup)

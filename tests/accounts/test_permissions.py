@@ -7,6 +7,7 @@ role is too low get 403, and everyone with enough rights gets the page or the ch
 from __future__ import annotations
 
 import pytest
+from django.http import Http404
 from django.urls import reverse
 
 from playground.accounts.models import Role
@@ -82,3 +83,20 @@ def test_a_membership_id_of_another_team_is_not_found(client, team_with_roles):
     assert client.post(url, {"role": "viewer"}).status_code == 404
     other.refresh_from_db()
     assert other.role == Role.MEMBER
+
+
+def test_the_scoping_helper_gives_each_person_their_own_role(team_with_roles):
+    """In a team of four roles, whatever the path from the object to its team."""
+    from playground.accounts.scoping import project_for, scoped_get, team_for
+    from playground.chat.models import Conversation
+
+    team, project = team_with_roles.team, team_with_roles.project
+    conversation = Conversation.objects.create(project=project)
+    for role in Role:
+        user = team_with_roles.users[role.value]
+        assert team_for(user, team.pk).member_role == role
+        assert project_for(user, project.pk).member_role == role
+        found = scoped_get(user, Conversation, team_field="project__team", pk=conversation.pk)
+        assert found.member_role == role
+    with pytest.raises(Http404):
+        project_for(team_with_roles.users["nonmember"], project.pk)
