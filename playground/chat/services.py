@@ -79,7 +79,7 @@ def path_ending_at(conversation_id: int, message_id: int | None) -> list[Turn]:
     in SQL (SQLite and PostgreSQL alike). Walking up in Python costs a query per message,
     and conversations grow long; reading the whole tree reads every other branch too. The
     SQL is written out because a send waits for it before its request can leave, and the
-    ORM's building and compiling of its two queries cost five times their running.
+    ORM's building and compiling of the two queries it replaced cost five times their running.
     Raises Message.DoesNotExist if the message is not one of the conversation's.
     """
     if message_id is None:
@@ -149,8 +149,8 @@ def message_prepare(
     if conversation.provider is None or not conversation.model:
         raise ValidationError("Choose a provider and a model first.")
     call = target_for(user, conversation.provider, project=conversation.project)
-    # The branch the message continues, read with its ancestors (not the parent first and
-    # then its path: each query in the database thread waits for the event loop's turn).
+    # The branch the message continues, read with its ancestors in one query (not the
+    # parent first and then its path).
     if from_root:
         follows = None
     elif parent_id is not None:

@@ -40,8 +40,8 @@ def configured_keys() -> list[str]:
 
 def _keys_in_file(path: Path) -> list[str]:
     """The file's keys, read again only when the file changed: every decryption asks, and
-    under load each file operation in the database thread waits for the event loop's turn.
-    (Rotation replaces the file, so a new inode or mtime tells that it changed.)"""
+    a stat costs less than the mkdir, open and read it replaces. (Rotation replaces the
+    file, so a new inode or mtime tells that it changed.)"""
     try:
         stat = path.stat()
         version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)

@@ -106,14 +106,10 @@ def _statuses(budgets: list[Budget], team_id: int, user_id: int | None, now) -> 
     return statuses
 
 
-def _applying(team_id: int, user_id: int | None):
-    applying = Budget.objects.filter(team_id=team_id).filter(Q(user__isnull=True) | Q(user_id=user_id))
-    return applying.select_related("user")
-
-
 def budget_statuses(*, team_id: int, user_id: int | None, now=None) -> list[BudgetStatus]:
     """The budgets that apply to `user_id`'s calls in the team this month, with their usage."""
-    return _statuses(list(_applying(team_id, user_id)), team_id, user_id, now)
+    applying = Budget.objects.filter(team_id=team_id).filter(Q(user__isnull=True) | Q(user_id=user_id))
+    return _statuses(list(applying.select_related("user")), team_id, user_id, now)
 
 
 def team_budget_statuses(*, team_id: int, now=None) -> list[BudgetStatus]:
@@ -122,7 +118,7 @@ def team_budget_statuses(*, team_id: int, now=None) -> list[BudgetStatus]:
     return _statuses(list(budgets), team_id, None, now)
 
 
-# _applying's rule: the team's own budgets and the user's there.
+# budget_statuses' rule: the team's own budgets and the user's there.
 _APPLYING_SQL = "SELECT * FROM {table} WHERE team_id = %s AND (user_id IS NULL OR user_id = %s)"
 
 
