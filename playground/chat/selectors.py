@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from playground.accounts.models import Role
-from playground.accounts.scoping import scoped_get
+from playground.accounts.scoping import ScopedQuery
 from playground.chat.models import Conversation, Message, Status
+
+# Compiled once: every page of a conversation, its socket's connect and each chat action wait for it.
+_conversations = ScopedQuery(Conversation, team_field="project__team", related=("project__team", "provider"))
 
 
 def conversation_for(user, conversation_id: int, *, role: Role = Role.VIEWER) -> Conversation:
     """The conversation, for a member of its project's team with at least `role` (404/403)."""
-    queryset = Conversation.objects.select_related("project__team", "provider")
-    return scoped_get(user, queryset, role=role, team_field="project__team", pk=conversation_id)
+    return _conversations.get(user, conversation_id, role=role)
 
 
 def streaming_ids(conversation_id: int) -> list[int]:

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from playground.providers.models import ApiKey, Provider, ProviderHeader, SchemaSource
 from playground.providers.profiles import profile_document, profile_meta
+from playground.rows import Columns, fetch
 from playground.upstream import CallContext, Target, Timeouts
 from playground.usage.budgets import budget_check
 
@@ -34,8 +34,9 @@ def usable_keys(user, provider: Provider):
 # usable_keys' rule in SQL, the user's own keys first, newest first. Every call waits for
 # this choice before its request can leave, and the ORM's building and compiling of the
 # query cost five times its running (0.42 against 0.08 ms here).
+_KEY_COLUMNS = Columns(ApiKey)
 _USABLE_KEY_SQL = """
-SELECT * FROM {table}
+SELECT {columns} FROM {table}
 WHERE provider_id = %s AND revoked_at IS NULL AND (owner_id = %s OR owner_id IS NULL)
 ORDER BY CASE WHEN owner_id IS NULL THEN 1 ELSE 0 END, created_at DESC, id DESC
 LIMIT 1
@@ -44,8 +45,7 @@ LIMIT 1
 
 def usable_key(user, provider: Provider) -> ApiKey | None:
     """The user's own newest key for the provider, else the team's newest shared key."""
-    sql = _USABLE_KEY_SQL.format(table=connection.ops.quote_name(ApiKey._meta.db_table))
-    return next(iter(ApiKey.objects.raw(sql, [provider.pk, user.pk])), None)
+    return next(iter(fetch(_KEY_COLUMNS, _USABLE_KEY_SQL, [provider.pk, user.pk])), None)
 
 
 def provider_document(provider: Provider) -> dict[str, Any]:
@@ -162,10 +162,13 @@ def target_for(user, provider: Provider, *, project=None, key: ApiKey | None = N
     return target, context
 
 
+_HEADER_COLUMNS = Columns(ProviderHeader)
+
+
 def _headers_of(provider: Provider) -> dict[str, str]:
     """The provider's extra headers, decrypted. (In SQL for the reason given at usable_key.)"""
-    sql = f"SELECT * FROM {connection.ops.quote_name(ProviderHeader._meta.db_table)} WHERE provider_id = %s"
-    return {header.name: header.plain_value() for header in ProviderHeader.objects.raw(sql, [provider.pk])}
+    sql = "SELECT {columns} FROM {table} WHERE provider_id = %s"
+    return {header.name: header.plain_value() for header in fetch(_HEADER_COLUMNS, sql, [provider.pk])}
 
 
 def _accepts_stream_usage(schema: ProviderSchema, meta: dict[str, Any]) -> bool:

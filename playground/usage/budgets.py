@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from playground.rows import Columns, fetch
 from playground.usage.models import Budget, BudgetKind, UsageMonth
 from playground.usage.prices import price_book
 from playground.usage.rollups import month_of
@@ -119,7 +119,8 @@ def team_budget_statuses(*, team_id: int, now=None) -> list[BudgetStatus]:
 
 
 # budget_statuses' rule: the team's own budgets and the user's there.
-_APPLYING_SQL = "SELECT * FROM {table} WHERE team_id = %s AND (user_id IS NULL OR user_id = %s)"
+_APPLYING_SQL = "SELECT {columns} FROM {table} WHERE team_id = %s AND (user_id IS NULL OR user_id = %s)"
+_BUDGET_COLUMNS = Columns(Budget)
 
 
 def budget_check(*, team_id: int, user_id: int | None) -> BudgetStatus | None:
@@ -127,8 +128,7 @@ def budget_check(*, team_id: int, user_id: int | None) -> BudgetStatus | None:
     # Checked before every call, which waits for it: the budgets that apply are read in
     # SQL (most teams have none, and the ORM's building and compiling of this query cost
     # four times its running). Their order does not matter: the fullest is picked.
-    sql = _APPLYING_SQL.format(table=connection.ops.quote_name(Budget._meta.db_table))
-    statuses = _statuses(list(Budget.objects.raw(sql, [team_id, user_id])), team_id, user_id, None)
+    statuses = _statuses(fetch(_BUDGET_COLUMNS, _APPLYING_SQL, [team_id, user_id]), team_id, user_id, None)
     exceeded = [status for status in statuses if status.exceeded]
     return max(exceeded, key=lambda status: status.used / status.limit if status.limit else 1, default=None)
 
