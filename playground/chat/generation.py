@@ -285,9 +285,8 @@ async def _run(live: Live, stream, request: dict[str, Any], call: tuple, rows=No
         if rows is None:
             await _relay_answer(live, events, request, started)
             return
-        # The request goes out now, in a task of its own, while the rows are written.
-        first = asyncio.ensure_future(anext(events))
-        if not await _write_rows(live, rows, first):
+        first = await _first_while_rows(live, rows, events)
+        if first is None:
             return
         joined = _first_then(first, events)
         try:
@@ -296,21 +295,50 @@ async def _run(live: Live, stream, request: dict[str, Any], call: tuple, rows=No
             await joined.aclose()
 
 
-async def _write_rows(live: Live, rows, first: asyncio.Future) -> bool:
-    """Write the answer's rows while `first` reads the upstream; False (the upstream call
-    cancelled, the sockets told) if that fails."""
+async def _write_rows(live: Live, rows) -> None:
+    live.message_id, announce = await rows()
+    _register(live, announce)
+
+
+def _failed(task: asyncio.Task) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is not None
+
+
+async def _first_while_rows(live: Live, rows, events: AsyncIterator) -> asyncio.Future | None:
+    """Read the answer's first event while another task writes its rows and announces it.
+
+    The first event comes back in a done future (with the call's error if it failed before
+    its first event), or None when the rows could not be written: the call is cancelled and
+    the sockets told. Reading in this task, not in one of its own, saves the first token a
+    trip through the event loop; and the rows' task starts only after the request has left.
+    """
+    reader = asyncio.current_task()
+    first = asyncio.get_running_loop().create_future()
+    written = asyncio.ensure_future(_write_rows(live, rows))
+
+    def on_written(task: asyncio.Task) -> None:
+        if not first.done() and _failed(task):
+            reader.cancel()  # stop the upstream call: there is no answer to put its text in
+
+    written.add_done_callback(on_written)
     try:
-        live.message_id, announce = await rows()
-    except BaseException as error:
-        first.cancel()
-        await asyncio.gather(first, return_exceptions=True)
-        if not isinstance(error, Exception):
+        first.set_result(await anext(events))
+    except asyncio.CancelledError:
+        if not _failed(written):
+            written.cancel()  # cancelled from elsewhere (the server stopping)
             raise
+        reader.uncancel()  # by on_written
+    except Exception as error:  # the call failed (or ended empty): _relay_answer tells how
+        first.set_exception(error)
+    try:
+        await written
+    except Exception:
+        if first.done():
+            first.exception()  # the call's own outcome does not matter any more
         logger.exception("Could not save a message of conversation %s", live.conversation_id)
         hub.publish(live.conversation_id, {"type": "error", "error": "The message could not be saved; try again."})
-        return False
-    _register(live, announce)
-    return True
+        return None
+    return first
 
 
 async def _relay_answer(live: Live, events: AsyncIterator, request: dict[str, Any], started: float) -> None:

@@ -208,23 +208,98 @@ async def test_the_upstream_call_starts_before_the_answer_is_written(conversatio
     await socket.disconnect()
 
 
+async def test_an_answer_that_comes_before_its_rows_are_written_arrives_whole(conversation, connect, monkeypatch):
+    """The whole answer is in before the save ends: its first event waits for the rows
+    (the answer's id), and none of it is lost or comes before "started"."""
+    import time as clock
+
+    from playground.chat import services
+    from tests.upstream.raw_server import RawServer, Reply, sse_chunks
+
+    save = services.message_save
+    async with RawServer(Reply(parts=[(0, sse_chunks("Hi ", "there", ", all"))])) as server:
+
+        def save_after_the_answer_was_sent(send):
+            deadline = clock.monotonic() + 5
+            while not server.requests and clock.monotonic() < deadline:
+                clock.sleep(0.01)
+            clock.sleep(0.3)  # the provider answers at once: the whole answer is in meanwhile
+            return save(send)
+
+        monkeypatch.setattr(services, "message_save", save_after_the_answer_was_sent)
+        provider = conversation.provider
+        provider.base_url, provider.profile = server.url, "openai"
+        await sync_to_async(provider.save)()
+        socket, _, _ = await connect(conversation)
+        await socket.send_json_to({"type": "send", "text": "Hello"})
+        frames = await frames_until_done(socket)
+    assert frames[0]["type"] == "started" and frames[-1]["status"] == "done"
+    assert (await answer_of(frames))[0] == "Hi there, all"
+    assert (await saved(frames[0]["message"])).content == "Hi there, all"
+    await socket.disconnect()
+
+
+async def test_rows_that_fail_after_the_first_token_stop_the_call_and_nothing_is_shown(
+    conversation, connect, monkeypatch
+):
+    import time as clock
+
+    from django.db import DatabaseError
+
+    from playground.chat import services
+    from playground.usage.models import UsageRecord
+    from tests.upstream.raw_server import RawServer, Reply, sse_chunks
+
+    reply = Reply(parts=[(0, sse_chunks("Hi ", done=False, finish=None)), (1.5, sse_chunks("there"))])
+    async with RawServer(reply) as server:
+
+        def disk_full_after_the_first_token(send):
+            deadline = clock.monotonic() + 5
+            while not server.requests and clock.monotonic() < deadline:
+                clock.sleep(0.01)
+            clock.sleep(0.3)  # the first token is in meanwhile
+            raise DatabaseError("database or disk is full")  # a failure a test cannot cause for real
+
+        monkeypatch.setattr(services, "message_save", disk_full_after_the_first_token)
+        provider = conversation.provider
+        provider.base_url, provider.profile = server.url, "openai"
+        await sync_to_async(provider.save)()
+        socket, _, _ = await connect(conversation)
+        await socket.send_json_to({"type": "send", "text": "Hello"})
+        frame = await socket.receive_json_from(timeout=10)
+        assert frame == {"type": "error", "error": "The message could not be saved; try again."}
+        assert await socket.receive_nothing(timeout=0.5)
+        # Recorded as stopped while the provider still had the rest to send, not read to its end.
+        records = await sync_to_async(list)(UsageRecord.objects.values_list("status", flat=True))
+        assert records == ["cancelled"]
+    assert not await sync_to_async(conversation.messages.exists)()
+    await socket.disconnect()
+
+
 async def test_an_answer_whose_rows_cannot_be_saved_cancels_its_upstream_call(conversation, connect, monkeypatch):
     from django.db import DatabaseError
 
     from playground.chat import services
     from playground.usage.models import UsageRecord
+    from tests.upstream.raw_server import RawServer, Reply, sse_chunks
 
     def disk_full(send):
         raise DatabaseError("database or disk is full")
 
     monkeypatch.setattr(services, "message_save", disk_full)  # a failure a test cannot cause for real
-    socket, _, _ = await connect(conversation)
-    await socket.send_json_to({"type": "send", "text": "Hello"})
-    frame = await socket.receive_json_from(timeout=10)
-    assert frame == {"type": "error", "error": "The message could not be saved; try again."}
+    async with RawServer(Reply(parts=[(1.5, sse_chunks("Hi"))])) as server:  # a provider slow to start
+        provider = conversation.provider
+        provider.base_url, provider.profile = server.url, "openai"
+        await sync_to_async(provider.save)()
+        socket, _, _ = await connect(conversation)
+        await socket.send_json_to({"type": "send", "text": "Hello"})
+        # Told at once, not when the provider's first token comes.
+        frame = await socket.receive_json_from(timeout=1)
+        assert frame == {"type": "error", "error": "The message could not be saved; try again."}
+        assert server.requests  # the call had started…
+        records = await sync_to_async(list)(UsageRecord.objects.values_list("status", flat=True))
+        assert records == ["cancelled"]  # …and was stopped, not left running
     assert not await sync_to_async(conversation.messages.exists)()
-    records = await sync_to_async(list)(UsageRecord.objects.values_list("status", flat=True))
-    assert records == ["cancelled"]  # the call had started and was stopped, not left running
     await socket.disconnect()
 
 
