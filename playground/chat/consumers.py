@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import orjson
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -65,6 +66,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     @classmethod
     async def encode_json(cls, content: dict[str, Any]) -> str:
         return orjson.dumps(content).decode()  # every delta of every answer passes here
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """As Channels' own, without its trip to the database thread before every message
+        (to close old connections): a send's frame waited for it, and so did every batch
+        from other workers. Whatever here uses the database goes through
+        database_sync_to_async, which closes old connections in that thread itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         self.conversation_id = int(self.scope["url_route"]["kwargs"]["conversation_id"])
