@@ -30,10 +30,10 @@ class Columns(Generic[M]):
     def __len__(self) -> int:
         return len(self.fields)
 
-    def sql(self, table: str | None = None) -> str:
-        """The select list, `table` (or the model's table) qualifying each column."""
+    def sql(self) -> str:
+        """The select list, each column qualified by the model's table."""
         quote = connection.ops.quote_name
-        table = quote(table or self.model._meta.db_table)
+        table = quote(self.model._meta.db_table)
         return ", ".join(f"{table}.{quote(field.column)}" for field in self.fields)
 
     def _converters_now(self) -> list[tuple[int, list, Any]]:

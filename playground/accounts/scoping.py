@@ -1,7 +1,8 @@
 """The one door to objects a team owns.
 
 Every view, websocket consumer, download and export reaches a team's object through
-`scoped_get`: a person who is not a member of the owning team gets 404 (the object's
+`scoped_get` (or a ScopedQuery, the same query compiled once, for the lookups the chat
+waits for): a person who is not a member of the owning team gets 404 (the object's
 existence is not revealed), a member whose role is too low gets 403.
 """
 
