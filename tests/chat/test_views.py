@@ -214,3 +214,53 @@ def test_an_answer_shows_its_cost_at_the_models_price_or_no_price(client, team_w
     # 1,000 × 2 / 1M + 2,000 × 8 / 1M = 0.018
     assert "cost 0.0180 USD" in client.get(url).content.decode()
     assert "cost 0.0180 USD" in client.get(fragment).content.decode()
+
+
+def test_rename_changes_the_title_and_an_empty_one_is_refused(client, team_with_roles, chat):
+    conversation, _, _ = chat
+    client.force_login(team_with_roles.users["member"])
+    url = reverse("conversation_rename", args=[conversation.pk])
+    page = client.post(url, {"title": "  Sky colours  "}, follow=True).content.decode()
+    assert "Renamed to “Sky colours”." in page
+    page = client.post(url, {"title": "   "}, follow=True).content.decode()
+    assert "A title cannot be empty." in page
+    conversation.refresh_from_db()
+    assert conversation.title == "Sky colours"
+
+
+def test_delete_asks_first_then_removes_the_conversation_and_its_messages(client, team_with_roles, chat):
+    conversation, _, _ = chat
+    conversation.title = "Sky"
+    conversation.save()
+    client.force_login(team_with_roles.users["member"])
+    url = reverse("conversation_delete", args=[conversation.pk])
+    confirm = client.get(url).content.decode()
+    assert "Sky" in confirm and 'method="post"' in confirm
+    assert Conversation.objects.filter(pk=conversation.pk).exists()  # nothing happens before confirming
+    page = client.post(url, follow=True).content.decode()
+    assert "Conversation “Sky” deleted." in page
+    assert not Conversation.objects.filter(pk=conversation.pk).exists() and not Message.objects.exists()
+
+
+def test_the_list_shows_the_newest_conversation_first(client, team_with_roles, chat):
+    conversation, _, _ = chat
+    conversation.title = "Older"
+    conversation.save()
+    Conversation.objects.create(project=conversation.project, title="Newer")
+    client.force_login(team_with_roles.users["viewer"])
+    page = client.get(reverse("conversation_list", args=[conversation.project_id])).content.decode()
+    assert page.index("Newer") < page.index("Older")
+
+
+def test_the_first_question_titles_a_new_conversation(team_with_roles, chat):
+    from playground.chat import services
+
+    conversation, _, _ = chat
+    fresh = Conversation.objects.create(project=conversation.project, provider=conversation.provider, model="demo-chat")
+    user = team_with_roles.users["member"]
+    services.message_send(conversation=fresh, user=user, text="Why is the sky blue?\nAnd why at noon?")
+    fresh.refresh_from_db()
+    assert fresh.title == "Why is the sky blue?"
+    services.message_send(conversation=fresh, user=user, text="And at sunset?")
+    fresh.refresh_from_db()
+    assert fresh.title == "Why is the sky blue?"  # the first question's, kept
