@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time as clock
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -11,6 +12,7 @@ from asgiref.sync import sync_to_async
 from playground.chat.models import Message
 from tests.chat.conftest import frames_until_done
 from tests.factories import MembershipFactory
+from tests.upstream.raw_server import RawServer, Reply, sse_chunks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -160,8 +162,6 @@ async def test_bad_frames_get_an_error_and_the_socket_stays_usable(conversation,
 async def test_a_frame_that_needs_no_database_is_answered_while_the_database_thread_is_busy(conversation, connect):
     """Every database call of the chat waits in one thread; a frame that needs none must not
     wait for it (Channels' consumers take a trip there before each message by default)."""
-    import time as clock
-
     socket, _, _ = await connect(conversation)
     busy = asyncio.ensure_future(sync_to_async(clock.sleep)(1.5))  # the database thread, busy
     await asyncio.sleep(0.05)
@@ -193,28 +193,34 @@ async def test_an_upstream_error_is_shown_and_the_partial_text_kept(conversation
     assert message.content == text and text
 
 
+def wait_for_the_request(server: RawServer) -> None:
+    """In the database thread, as a save there would: until the provider has the request."""
+    deadline = clock.monotonic() + 5
+    while not server.requests and clock.monotonic() < deadline:
+        clock.sleep(0.01)
+
+
+async def answered_by(server: RawServer, conversation) -> None:
+    provider = conversation.provider
+    provider.base_url, provider.profile = server.url, "openai"
+    await sync_to_async(provider.save)()
+
+
 async def test_the_upstream_call_starts_before_the_answer_is_written(conversation, connect, monkeypatch):
     """The rows are written while the upstream thinks: here the save waits until the
     provider has the request, which would never happen if the call came after the save."""
-    import time as clock
-
     from playground.chat import services
-    from tests.upstream.raw_server import RawServer, Reply, sse_chunks
 
     save = services.message_save
     async with RawServer(Reply(parts=[(0.2, sse_chunks("Hi ", "there"))])) as server:
 
         def save_once_the_provider_has_the_request(send):
-            deadline = clock.monotonic() + 5
-            while not server.requests and clock.monotonic() < deadline:
-                clock.sleep(0.01)
+            wait_for_the_request(server)
             assert server.requests, "the upstream call had not started"
             return save(send)
 
         monkeypatch.setattr(services, "message_save", save_once_the_provider_has_the_request)
-        provider = conversation.provider
-        provider.base_url, provider.profile = server.url, "openai"
-        await sync_to_async(provider.save)()
+        await answered_by(server, conversation)
         socket, _, _ = await connect(conversation)
         await socket.send_json_to({"type": "send", "text": "Hello"})
         frames = await frames_until_done(socket)
@@ -226,25 +232,18 @@ async def test_the_upstream_call_starts_before_the_answer_is_written(conversatio
 async def test_an_answer_that_comes_before_its_rows_are_written_arrives_whole(conversation, connect, monkeypatch):
     """The whole answer is in before the save ends: its first event waits for the rows
     (the answer's id), and none of it is lost or comes before "started"."""
-    import time as clock
-
     from playground.chat import services
-    from tests.upstream.raw_server import RawServer, Reply, sse_chunks
 
     save = services.message_save
     async with RawServer(Reply(parts=[(0, sse_chunks("Hi ", "there", ", all"))])) as server:
 
         def save_after_the_answer_was_sent(send):
-            deadline = clock.monotonic() + 5
-            while not server.requests and clock.monotonic() < deadline:
-                clock.sleep(0.01)
+            wait_for_the_request(server)
             clock.sleep(0.3)  # the provider answers at once: the whole answer is in meanwhile
             return save(send)
 
         monkeypatch.setattr(services, "message_save", save_after_the_answer_was_sent)
-        provider = conversation.provider
-        provider.base_url, provider.profile = server.url, "openai"
-        await sync_to_async(provider.save)()
+        await answered_by(server, conversation)
         socket, _, _ = await connect(conversation)
         await socket.send_json_to({"type": "send", "text": "Hello"})
         frames = await frames_until_done(socket)
@@ -257,28 +256,21 @@ async def test_an_answer_that_comes_before_its_rows_are_written_arrives_whole(co
 async def test_rows_that_fail_after_the_first_token_stop_the_call_and_nothing_is_shown(
     conversation, connect, monkeypatch
 ):
-    import time as clock
-
     from django.db import DatabaseError
 
     from playground.chat import services
     from playground.usage.models import UsageRecord
-    from tests.upstream.raw_server import RawServer, Reply, sse_chunks
 
     reply = Reply(parts=[(0, sse_chunks("Hi ", done=False, finish=None)), (1.5, sse_chunks("there"))])
     async with RawServer(reply) as server:
 
         def disk_full_after_the_first_token(send):
-            deadline = clock.monotonic() + 5
-            while not server.requests and clock.monotonic() < deadline:
-                clock.sleep(0.01)
+            wait_for_the_request(server)
             clock.sleep(0.3)  # the first token is in meanwhile
             raise DatabaseError("database or disk is full")  # a failure a test cannot cause for real
 
         monkeypatch.setattr(services, "message_save", disk_full_after_the_first_token)
-        provider = conversation.provider
-        provider.base_url, provider.profile = server.url, "openai"
-        await sync_to_async(provider.save)()
+        await answered_by(server, conversation)
         socket, _, _ = await connect(conversation)
         await socket.send_json_to({"type": "send", "text": "Hello"})
         frame = await socket.receive_json_from(timeout=10)
@@ -296,16 +288,13 @@ async def test_an_answer_whose_rows_cannot_be_saved_cancels_its_upstream_call(co
 
     from playground.chat import services
     from playground.usage.models import UsageRecord
-    from tests.upstream.raw_server import RawServer, Reply, sse_chunks
 
     def disk_full(send):
         raise DatabaseError("database or disk is full")
 
     monkeypatch.setattr(services, "message_save", disk_full)  # a failure a test cannot cause for real
     async with RawServer(Reply(parts=[(1.5, sse_chunks("Hi"))])) as server:  # a provider slow to start
-        provider = conversation.provider
-        provider.base_url, provider.profile = server.url, "openai"
-        await sync_to_async(provider.save)()
+        await answered_by(server, conversation)
         socket, _, _ = await connect(conversation)
         await socket.send_json_to({"type": "send", "text": "Hello"})
         # Told at once, not when the provider's first token comes.
