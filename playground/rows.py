@@ -26,15 +26,19 @@ class Columns(Generic[M]):
         self.fields = model._meta.concrete_fields
         self.pk_index = self.fields.index(model._meta.pk)
         self._converters: dict[str, list[tuple[int, list, Any]]] = {}  # by database vendor
+        self._select: dict[str, str] = {}  # likewise
 
     def __len__(self) -> int:
         return len(self.fields)
 
     def sql(self) -> str:
         """The select list, each column qualified by the model's table."""
-        quote = connection.ops.quote_name
-        table = quote(self.model._meta.db_table)
-        return ", ".join(f"{table}.{quote(field.column)}" for field in self.fields)
+        found = self._select.get(connection.vendor)
+        if found is None:
+            quote = connection.ops.quote_name
+            table = quote(self.model._meta.db_table)
+            found = self._select[connection.vendor] = ", ".join(f"{table}.{quote(f.column)}" for f in self.fields)
+        return found
 
     def _converters_now(self) -> list[tuple[int, list, Any]]:
         found = self._converters.get(connection.vendor)

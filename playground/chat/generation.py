@@ -269,7 +269,7 @@ async def _checkpoint_all(loop: asyncio.AbstractEventLoop) -> None:
 
 
 async def _first_then(first: asyncio.Future, rest: AsyncIterator) -> AsyncIterator:
-    """The event `first` was reading, then the rest of the stream."""
+    """The event in the done future `first` (or its error), then the rest of the stream."""
     try:
         yield await first
     except StopAsyncIteration:

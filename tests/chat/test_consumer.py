@@ -206,6 +206,14 @@ async def answered_by(server: RawServer, conversation) -> None:
     await sync_to_async(provider.save)()
 
 
+async def frames_of_a_send(server: RawServer, conversation, connect):
+    """A member's socket and the frames of one send answered by `server`, to the answer's end."""
+    await answered_by(server, conversation)
+    socket, _, _ = await connect(conversation)
+    await socket.send_json_to({"type": "send", "text": "Hello"})
+    return socket, await frames_until_done(socket)
+
+
 async def test_the_upstream_call_starts_before_the_answer_is_written(conversation, connect, monkeypatch):
     """The rows are written while the upstream thinks: here the save waits until the
     provider has the request, which would never happen if the call came after the save."""
@@ -220,10 +228,7 @@ async def test_the_upstream_call_starts_before_the_answer_is_written(conversatio
             return save(send)
 
         monkeypatch.setattr(services, "message_save", save_once_the_provider_has_the_request)
-        await answered_by(server, conversation)
-        socket, _, _ = await connect(conversation)
-        await socket.send_json_to({"type": "send", "text": "Hello"})
-        frames = await frames_until_done(socket)
+        socket, frames = await frames_of_a_send(server, conversation, connect)
     assert frames[0]["type"] == "started" and frames[-1]["status"] == "done"
     assert (await answer_of(frames))[0] == "Hi there"
     await socket.disconnect()
@@ -243,10 +248,7 @@ async def test_an_answer_that_comes_before_its_rows_are_written_arrives_whole(co
             return save(send)
 
         monkeypatch.setattr(services, "message_save", save_after_the_answer_was_sent)
-        await answered_by(server, conversation)
-        socket, _, _ = await connect(conversation)
-        await socket.send_json_to({"type": "send", "text": "Hello"})
-        frames = await frames_until_done(socket)
+        socket, frames = await frames_of_a_send(server, conversation, connect)
     assert frames[0]["type"] == "started" and frames[-1]["status"] == "done"
     assert (await answer_of(frames))[0] == "Hi there, all"
     assert (await saved(frames[0]["message"])).content == "Hi there, all"
