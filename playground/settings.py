@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "channels",
     "django_htmx",
     "template_partials",
@@ -66,6 +67,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "playground.urls"
+# Help texts escaped: they may be a schema's, a provider's or a teammate's words.
+FORM_RENDERER = "playground.forms.FormRenderer"
 ASGI_APPLICATION = "playground.asgi.application"
 WSGI_APPLICATION = None
 
@@ -208,7 +211,6 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
-    ("vendor/htmx-ext-ws", BASE_DIR / "node_modules" / "htmx-ext-ws"),
 ]
 # By default files are served straight from the source folders, so no build step is needed.
 # A deployment sets STATIC_COLLECTED=true for both `collectstatic` and the servers, to serve

@@ -77,6 +77,9 @@ class ProviderFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Provider {n}")
     base_url = "https://api.example.com/v1"
     profile = "openai"
+    allow_local = False
+    # As staff would: allowing the local network is for the address they saw.
+    local_url = factory.LazyAttribute(lambda provider: provider.base_url if provider.allow_local else "")
 
 
 class ApiKeyFactory(factory.django.DjangoModelFactory):

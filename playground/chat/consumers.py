@@ -55,9 +55,19 @@ def _send_prepare(user, conversation_id: int, text: str, parent_id: int | None) 
 
 
 @database_sync_to_async
+def _answer_to_stop(user, conversation_id: int, message_id: int) -> Message:
+    """The answer to stop: one of this socket's conversation, that `user` may stop."""
+    conversation = selectors.conversation_for(user, conversation_id, role=Role.MEMBER)
+    return selectors.answer_to_stop(conversation, user, message_id)
+
+
+@database_sync_to_async
 def _watch(user, conversation_id: int) -> list[int]:
     """Check that `user` may watch the conversation; the ids of its answers now streaming.
-    (One trip to the database thread: a thousand sockets may connect at once.)"""
+    (One trip to the database thread: a thousand sockets may connect at once.)
+    A user who must still replace a one-time password is refused here as on every page."""
+    if getattr(user, "must_change_password", False):
+        raise PermissionDenied("Choose a new password first.")
     selectors.conversation_for(user, conversation_id)
     return selectors.streaming_ids(conversation_id)
 
@@ -191,6 +201,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await handler(content)
         except Http404:
             await self.close(code=4404)
+        except selectors.StopRefused as refusal:
+            await self.error(str(refusal))
         except PermissionDenied:
             await self.error("Viewers can watch this conversation but not send or stop.")
         except (ValidationError, NoKey) as error:
@@ -214,7 +226,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         async def rows() -> tuple[int, dict[str, Any]]:
             answer = await database_sync_to_async(services.message_save)(send)
             question = {"id": answer.parent_id, "text": send.text}
-            started = {"type": "started", "message": answer.pk, "parent": answer.parent_id, "question": question}
+            started = {
+                "type": "started",
+                "message": answer.pk,
+                "parent": answer.parent_id,
+                "question": question,
+                "by": self.user.pk,
+            }
             return answer.pk, started
 
         endpoint = services.endpoint_of(conversation)
@@ -225,13 +243,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         answer, request, call = await database_sync_to_async(services.message_regenerate)(
             conversation=conversation, user=self.user, message_id=int(content.get("message"))
         )
-        announce = {"type": "started", "message": answer.pk, "parent": answer.parent_id, "question": None}
+        announce = {
+            "type": "started",
+            "message": answer.pk,
+            "parent": answer.parent_id,
+            "question": None,
+            "by": self.user.pk,
+        }
         endpoint = services.endpoint_of(conversation)
         generation.start(answer.pk, conversation.pk, request, call, endpoint=endpoint, announce=announce)
 
     async def do_stop(self, content: dict[str, Any]) -> None:
-        conversation = await self._member_conversation()
-        await generation.cancel(int(content.get("message")), conversation.pk)
+        answer = await _answer_to_stop(self.user, self.conversation_id, int(content.get("message")))
+        await generation.cancel(answer.pk, self.conversation_id)
 
     # Channel-layer events, from other processes.
 
@@ -241,7 +265,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 self.outbox.put_nowait(item)
 
     async def chat_stop(self, event: dict[str, Any]) -> None:
-        generation.cancel_local(event["message"])
+        generation.cancel_local(event["message"], self.conversation_id)
 
     async def chat_sync(self, event: dict[str, Any]) -> None:
         for live in list(generation.LIVE.values()):

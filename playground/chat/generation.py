@@ -164,9 +164,10 @@ def _register(live: Live, announce: dict[str, Any] | None) -> None:
         live.publish(announce)
 
 
-def cancel_local(message_id: int) -> bool:
+def cancel_local(message_id: int, conversation_id: int) -> bool:
+    """Stop the answer if it is generated here, and of that conversation (never by id alone)."""
     live = LIVE.get(message_id)
-    if live is None or live.task is None or live.task.done():
+    if live is None or live.conversation_id != conversation_id or live.task is None or live.task.done():
         return False
     live.task.cancel()
     return True
@@ -174,7 +175,7 @@ def cancel_local(message_id: int) -> bool:
 
 async def cancel(message_id: int, conversation_id: int) -> None:
     """Stop a generation wherever it runs: here directly, elsewhere through the channel layer."""
-    if not cancel_local(message_id):
+    if not cancel_local(message_id, conversation_id):
         layer = get_channel_layer()
         await layer.group_send(group_name(conversation_id), {"type": "chat.stop", "message": message_id})
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from playground.accounts.models import Role
 from playground.accounts.scoping import ScopedQuery
@@ -17,6 +19,29 @@ _conversations = ScopedQuery(Conversation, team_field="project__team", related=(
 def conversation_for(user, conversation_id: int, *, role: Role = Role.VIEWER) -> Conversation:
     """The conversation, for a member of its project's team with at least `role` (404/403)."""
     return _conversations.get(user, conversation_id, role=role)
+
+
+STOP_RULE = "Only the person who asked, or a team admin or owner, can stop this answer."
+
+
+class StopRefused(PermissionDenied):
+    """A member asked to stop a teammate's answer."""
+
+
+def may_stop(conversation: Conversation, user, answer: Message) -> bool:
+    """Who may stop an answer in a shared conversation: whoever asked for it (they may want
+    it finished, or not), and the team's admins and owners. Other members and viewers watch."""
+    role = conversation.member_role
+    return role.at_least(Role.ADMIN) or (role.at_least(Role.MEMBER) and answer.created_by_id == user.pk)
+
+
+def answer_to_stop(conversation: Conversation, user, message_id: int) -> Message:
+    """An answer of this conversation that `user` may stop. Message.DoesNotExist for an id
+    of another conversation (or none); StopRefused for an answer they may not stop."""
+    answer = conversation.messages.only("pk", "created_by_id").get(pk=message_id, role="assistant")
+    if not may_stop(conversation, user, answer):
+        raise StopRefused(STOP_RULE)
+    return answer
 
 
 def streaming_ids(conversation_id: int) -> list[int]:
@@ -123,8 +148,9 @@ def thread_item(conversation: Conversation, message: Message) -> ThreadItem:
 
 
 def leaf_under(conversation: Conversation, message_id: int) -> Message:
-    """The newest message at the end of the branch that starts at `message_id`."""
-    message = conversation.messages.get(pk=message_id)
+    """The newest message at the end of the branch that starts at `message_id`; 404 for an id
+    that is not a message of this conversation."""
+    message = get_object_or_404(conversation.messages, pk=message_id)
     while True:
         child = message.children.order_by("-created_at", "-pk").first()
         if child is None:

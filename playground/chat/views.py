@@ -115,11 +115,21 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         "params": params,
         "history_policy": COMPLETION_NOTE if completion else (history_policy(roles) if schema else None),
         "system_allowed": not completion and (roles is None or "system" in roles),
-        "can_send": conversation.member_role.at_least(Role.MEMBER),
+        **_rights(conversation.member_role),
         "prices": price_book([conversation.provider_id]),
         "budget": budget_warning(team_id=team.pk, user_id=request.user.pk),
     }
     return render(request, "chat/conversation_detail.html", context, status=400 if settings_form.errors else 200)
+
+
+def _rights(role: Role) -> dict[str, object]:
+    """What the thread offers: members send; admins and owners stop any answer, others only
+    the answers they asked for (selectors.may_stop, which the socket enforces)."""
+    return {
+        "can_send": role.at_least(Role.MEMBER),
+        "can_stop_any": role.at_least(Role.ADMIN),
+        "stop_rule": selectors.STOP_RULE,
+    }
 
 
 def _shown(request: HttpRequest) -> int:
@@ -146,7 +156,7 @@ def conversation_earlier(request: HttpRequest, conversation_id: int) -> HttpResp
         "thread": window.items,
         "window": window,
         "show_more": len(window.items) + window.later + THREAD_PAGE,
-        "can_send": conversation.member_role.at_least(Role.MEMBER),
+        **_rights(conversation.member_role),
         "prices": price_book([conversation.provider_id]),
     }
     return render(request, "chat/_earlier_messages.html", context)
@@ -165,7 +175,7 @@ def message_fragment(request: HttpRequest, message_id: int) -> HttpResponse:
     context = {
         "item": selectors.thread_item(message.conversation, message),
         "conversation": message.conversation,
-        "can_send": message.member_role.at_least(Role.MEMBER),
+        **_rights(message.member_role),
         "prices": price_book([message.conversation.provider_id]),
     }
     return render(request, "chat/_message.html", context)
@@ -174,8 +184,9 @@ def message_fragment(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def conversation_branch(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
-    """Show another sibling ("‹ 2/3 ›"): the branch through `message_id` becomes current."""
-    conversation = conversation_for(request.user, conversation_id)
+    """Show another sibling ("‹ 2/3 ›"): the branch through `message_id` becomes current, for
+    everyone in the conversation, so it takes a member (a viewer only watches)."""
+    conversation = conversation_for(request.user, conversation_id, role=Role.MEMBER)
     conversation.current_leaf = selectors.leaf_under(conversation, message_id)
     conversation.save(update_fields=["current_leaf"])
     return redirect("conversation_detail", conversation_id=conversation.pk)

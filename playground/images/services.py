@@ -7,6 +7,7 @@ import base64
 import binascii
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied
@@ -20,7 +21,7 @@ from playground.providers.keys import NoKey, target_for
 from playground.providers.models import Provider
 from playground.upstream import errors
 from playground.upstream.fetch import fetch_file
-from playground.upstream.target import Timeouts
+from playground.upstream.target import Target, Timeouts
 
 CONTENT_FIELDS = ("model", "prompt")
 
@@ -46,7 +47,7 @@ async def image_generation_run(*, project, user, provider: Provider, body: dict[
     try:
         target, context = await sync_to_async(target_for)(user, provider, project=project)
         result = await upstream.images(target, body, context=context)
-        kept, failures = await _keep_all(result.images, allow_local=provider.allow_local, timeouts=target.timeouts)
+        kept, failures = await _keep_all(result.images, local_origin=_local_origin(target), timeouts=target.timeouts)
         if failures:
             lost = "The picture" if len(result.images) == 1 else f"{len(failures)} of {len(result.images)} pictures"
             generation.error = f"{lost} could not be kept: {failures[0]}"
@@ -57,12 +58,23 @@ async def image_generation_run(*, project, user, provider: Provider, body: dict[
     return generation
 
 
+def _local_origin(target: Target) -> str | None:
+    """The one origin pictures may be fetched from on the local network: the provider's own,
+    when staff allowed its address. Any other address an answer names must be public."""
+    return _origin(target.base_url) if target.allow_local else None
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{parts.port or ''}"
+
+
 async def _keep_all(
-    items: list[dict[str, Any]], *, allow_local: bool, timeouts: Timeouts | None
+    items: list[dict[str, Any]], *, local_origin: str | None, timeouts: Timeouts | None
 ) -> tuple[list[tuple[int, storage.StoredImage, str]], list[str]]:
     """Keep every picture of an answer; (kept pictures with index and revised prompt, failure reasons)."""
     outcomes = await asyncio.gather(
-        *(_keep_one(item, allow_local=allow_local, timeouts=timeouts) for item in items), return_exceptions=True
+        *(_keep_one(item, local_origin=local_origin, timeouts=timeouts) for item in items), return_exceptions=True
     )
     kept, failures = [], []
     for index, (item, outcome) in enumerate(zip(items, outcomes, strict=True)):
@@ -75,7 +87,9 @@ async def _keep_all(
     return kept, failures
 
 
-async def _keep_one(item: dict[str, Any], *, allow_local: bool, timeouts: Timeouts | None) -> storage.StoredImage:
+async def _keep_one(
+    item: dict[str, Any], *, local_origin: str | None, timeouts: Timeouts | None
+) -> storage.StoredImage:
     encoded = item.get("b64_json")
     if isinstance(encoded, str) and encoded:
         if len(encoded) * 3 // 4 > storage.max_bytes() + 3:
@@ -83,6 +97,7 @@ async def _keep_one(item: dict[str, Any], *, allow_local: bool, timeouts: Timeou
         data = await asyncio.to_thread(_decode, encoded)
     elif isinstance(item.get("url"), str) and item["url"]:
         limit = storage.max_bytes()
+        allow_local = local_origin is not None and _origin(item["url"]) == local_origin
         data = (await fetch_file(item["url"], allow_local=allow_local, max_bytes=limit, timeouts=timeouts)).content
     else:
         raise storage.ImageRejected("The provider's answer had an image with neither data nor an address.")

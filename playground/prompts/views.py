@@ -443,13 +443,16 @@ def _columns(run) -> list:
 @login_required
 def compare_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.compare_run_for(request.user, run_id)
-    context = {"run": run, "prompt": run.version.prompt, "columns": _columns(run), **_compare_rights(run)}
+    context = {"run": run, "prompt": run.version.prompt, "columns": _columns(run), **_compare_rights(run, request.user)}
     return render(request, "prompts/compare.html", context)
 
 
-def _compare_rights(run) -> dict[str, bool]:
+def _compare_rights(run, user) -> dict[str, bool]:
+    """Members save setups; the person who ran the comparison, and admins, stop its columns
+    (the rule of chat.selectors.may_stop, which the socket enforces)."""
     is_member = run.member_role.at_least(Role.MEMBER)
-    return {"can_stop": is_member, "can_save": is_member}
+    may_stop = run.member_role.at_least(Role.ADMIN) or (is_member and run.created_by_id == user.pk)
+    return {"can_stop": may_stop, "can_save": is_member}
 
 
 @require_GET
@@ -458,7 +461,7 @@ def compare_column(request: HttpRequest, run_id: int, position: int) -> HttpResp
     """One column as the compare page shows it, swapped in when its answer ends."""
     run = selectors.compare_run_for(request.user, run_id)
     column = get_object_or_404(run.columns.select_related("conversation__provider", "answer"), position=position)
-    return render(request, "prompts/_column.html", {"run": run, "column": column, **_compare_rights(run)})
+    return render(request, "prompts/_column.html", {"run": run, "column": column, **_compare_rights(run, request.user)})
 
 
 @require_POST

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db import models
 
 from playground.providers.models import ApiKey, Provider, ProviderHeader
+from playground.providers.services import local_access_apply
 
 
 class ProviderHeaderInline(admin.TabularInline):
@@ -19,9 +20,13 @@ class ProviderAdmin(admin.ModelAdmin):
     list_filter = ("profile", "allow_local")
     search_fields = ("name", "base_url", "team__name")
     raw_id_fields = ("team", "created_by")
-    exclude = ("uploaded_schema", "fetched_schema")
+    exclude = ("uploaded_schema", "fetched_schema", "local_url")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [ProviderHeaderInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        local_access_apply(provider=obj, by_user=request.user)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(ProviderHeader)

@@ -138,7 +138,7 @@ def target_for(user, provider: Provider, *, project=None, key: ApiKey | None = N
         api_key=key.secret(),
         headers=_headers_of(provider),
         paths=schema.paths(),
-        allow_local=provider.allow_local,
+        allow_local=provider.reaches_local,
         timeouts=timeouts,
         stream_usage=_accepts_stream_usage(schema, profile_meta(provider.profile)),
         name=provider.name,

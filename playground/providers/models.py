@@ -23,6 +23,8 @@ class Provider(models.Model):
         default=False,
         help_text="May reach this machine or its private network (for Ollama, vLLM…). Only staff can set it.",
     )
+    # The base URL staff saw when they allowed it: the permission holds for that address only.
+    local_url = models.URLField(max_length=500, blank=True)
     default_model = models.CharField(max_length=200, blank=True)
     uploaded_schema = models.JSONField(null=True, blank=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)
@@ -45,6 +47,11 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def reaches_local(self) -> bool:
+        """Staff allowed this provider's present address to reach the local network."""
+        return self.allow_local and self.base_url == self.local_url
 
     @property
     def schema_source(self) -> SchemaSource:

@@ -74,13 +74,39 @@ def _audit_key(action: Action, key: ApiKey, by_user, before=None, after=None) ->
     audit_record(actor=by_user, action=action, obj=key, team=key.provider.team, label=label, before=before, after=after)
 
 
+LOCAL_NEEDS_STAFF_AGAIN = (
+    "Staff allowed the previous address to reach the local network; a new address needs a site administrator's "
+    "permission again."
+)
+
+
+def local_access_apply(*, provider: Provider, by_user) -> None:
+    """Staff's permission to reach the local network is for the address they saw.
+
+    Staff who save a provider allow (or not) its present address. Anyone else cannot switch
+    the permission on, and changing the address of an allowed provider takes it away.
+    """
+    if by_user is not None and by_user.is_staff:
+        provider.local_url = provider.base_url if provider.allow_local else ""
+        return
+    stored = Provider.objects.filter(pk=provider.pk).values_list("allow_local", "local_url").first()
+    if provider.allow_local and (stored is None or not stored[0]):
+        raise ValidationError({"allow_local": "Only site administrators (staff) can allow local network access."})
+    if stored is not None:
+        provider.local_url = stored[1]
+    if provider.allow_local and provider.base_url != provider.local_url:
+        provider.allow_local, provider.local_url = False, ""
+        try:
+            check_base_url(provider.base_url, allow_local=False)
+        except ValidationError as error:
+            raise ValidationError({"base_url": [*error.message_dict["base_url"], LOCAL_NEEDS_STAFF_AGAIN]}) from None
+
+
 def provider_save(*, provider: Provider, by_user, headers: list[dict[str, Any]] | None = None) -> Provider:
-    """Create or update a provider. `allow_local` may only be switched on by staff."""
-    if provider.allow_local and not by_user.is_staff:
-        previous = Provider.objects.filter(pk=provider.pk).values_list("allow_local", flat=True).first()
-        if not previous:
-            raise ValidationError({"allow_local": "Only site administrators (staff) can allow local network access."})
-    check_base_url(provider.base_url, allow_local=provider.allow_local)
+    """Create or update a provider. Only staff may let it reach the local network, and only
+    at the address they saw (local_access_apply)."""
+    local_access_apply(provider=provider, by_user=by_user)
+    check_base_url(provider.base_url, allow_local=provider.reaches_local)
     stored = Provider.objects.filter(pk=provider.pk).first() if provider.pk else None
     before = provider_snapshot(stored) if stored else None
     if provider.pk is None:
@@ -196,9 +222,10 @@ def schema_upload(*, provider: Provider, text: str, by_user) -> Provider:
 
     try:
         document = load_document(text)
+        endpoints = endpoints_of(document)
     except SchemaError as error:
         raise ValidationError({"document": str(error)}) from None
-    if not endpoints_of(document):
+    if not endpoints:
         raise ValidationError(
             {"document": "The document has no chat, completions, images or embeddings operation that we recognise."}
         )
@@ -211,7 +238,8 @@ def schema_upload(*, provider: Provider, text: str, by_user) -> Provider:
 
 def schema_refresh(*, provider: Provider, user) -> Provider:
     """Fetch `{base_url}/openapi.json` from the provider and use it (vLLM serves one)."""
-    from playground.schema.specs import endpoints_of
+    from playground.schema.documents import shallow
+    from playground.schema.specs import SchemaError, endpoints_of
 
     target, context = target_for(user, provider)
     try:
@@ -223,7 +251,11 @@ def schema_refresh(*, provider: Provider, user) -> Provider:
             raise
         target = dataclasses.replace(target, base_url=root)
         document = call_sync(upstream.openapi, target, context=context)
-    if not endpoints_of(document):
+    try:
+        endpoints = endpoints_of(shallow(document))
+    except SchemaError as error:
+        raise ValidationError(f"The provider's /openapi.json cannot be used: {error}") from None
+    if not endpoints:
         raise ValidationError("The provider's /openapi.json has no chat, completions, images or embeddings operation.")
     before = str(provider.schema_source)
     provider.fetched_schema, provider.fetched_at = document, timezone.now()
@@ -257,6 +289,7 @@ def demo_provider_create(*, team, by_user) -> Provider:
         base_url=f"http://127.0.0.1:{port}/demo/v1",
         profile="demo",
         allow_local=True,
+        local_url=f"http://127.0.0.1:{port}/demo/v1",
         default_model="demo-chat",
         created_by=by_user,
     )

@@ -102,7 +102,7 @@ def param_spec(name: str, schema: Any, *, required: bool = False, common: bool =
 def endpoints_of(document: dict[str, Any]) -> dict[str, EndpointSchema]:
     """Every endpoint of the four kinds that has a POST operation with a JSON request body.
 
-    Raises SchemaError when a request schema is too large to expand.
+    Raises SchemaError when a request schema is too large or too deep to expand.
     """
     found: dict[str, EndpointSchema] = {}
     for endpoint, accepts in _ENDPOINT_PATHS.items():
@@ -112,7 +112,12 @@ def endpoints_of(document: dict[str, Any]) -> dict[str, EndpointSchema]:
         path, post = operation
         schema = _request_schema(document, post)
         if schema is not None:
-            found[endpoint] = _endpoint_schema(endpoint, path, resolve_schema(schema, document))
+            try:
+                found[endpoint] = _endpoint_schema(endpoint, path, resolve_schema(schema, document))
+            except RecursionError:
+                raise SchemaError(
+                    f"The request schema of {path} nests too deeply once its references are expanded."
+                ) from None
     return found
 
 

@@ -19,9 +19,15 @@
     return document.getElementById(`message-${id}-body`);
   }
 
-  function article(id, role, text) {
+  // Stop is for whoever asked, and for admins and owners (the server checks it too).
+  function mayStop(by) {
+    return Boolean(composer) && (chat.dataset.stopAny === "true" || by === Number(chat.dataset.user));
+  }
+
+  function article(id, role, text, by) {
     const node = document.createElement("article");
     node.id = `message-${id}`;
+    node.setAttribute("hx-disable", ""); // model and user text: never htmx markup
     node.className = `message message-${role}` + (role === "assistant" ? " status-streaming" : "");
     node.setAttribute("aria-label", role === "user" ? "User message" : "Assistant message");
     const head = document.createElement("header");
@@ -39,11 +45,18 @@
       status.className = "status";
       status.id = `message-${id}-status`;
       status.textContent = "Streaming…";
-      const stop = document.createElement("button");
-      stop.type = "button";
-      stop.className = "stop";
-      stop.dataset.message = id;
-      stop.textContent = "Stop";
+      let stop;
+      if (mayStop(by)) {
+        stop = document.createElement("button");
+        stop.type = "button";
+        stop.className = "stop";
+        stop.dataset.message = id;
+        stop.textContent = "Stop";
+      } else {
+        stop = document.createElement("span");
+        stop.className = "muted stop-rule";
+        stop.textContent = chat.dataset.stopRule;
+      }
       footer.append(status, stop);
       node.append(footer);
     }
@@ -70,7 +83,7 @@
           article(frame.question.id, "user", frame.question.text);
           questions.set(frame.message, frame.question.id);
         }
-        if (!document.getElementById(`message-${frame.message}`)) article(frame.message, "assistant", "");
+        if (!document.getElementById(`message-${frame.message}`)) article(frame.message, "assistant", "", frame.by);
         seen.set(frame.message, 0);
         break;
       case "snapshot": {

@@ -120,9 +120,35 @@ async def test_a_non_member_cannot_connect(conversation, connect):
     assert not connected
 
 
-async def test_a_foreign_origin_is_refused(conversation, connect):
-    _, connected, _ = await connect(conversation, origin="https://evil.example")
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",
+        "http://localhost:8001",  # another app on another port of the same host
+        "https://localhost",  # same host, other scheme
+        "http://localhost.evil.example",
+        "null",
+        "",
+    ],
+)
+async def test_a_page_of_another_origin_cannot_open_the_socket(conversation, connect, origin):
+    _, connected, _ = await connect(conversation, origin=origin)
     assert not connected
+
+
+async def test_a_user_who_must_still_change_a_one_time_password_cannot_open_the_socket(
+    conversation, connect, team_with_roles
+):
+    member = team_with_roles.users["member"]
+    member.must_change_password = True
+    await sync_to_async(member.save)()
+    _, connected, _ = await connect(conversation)
+    assert not connected
+    member.must_change_password = False
+    await sync_to_async(member.save)()
+    socket, connected, _ = await connect(conversation)
+    assert connected
+    await socket.disconnect()
 
 
 async def test_a_viewer_may_watch_but_not_send(conversation, connect):
@@ -202,7 +228,8 @@ def wait_for_the_request(server: RawServer) -> None:
 
 async def answered_by(server: RawServer, conversation) -> None:
     provider = conversation.provider
-    provider.base_url, provider.profile = server.url, "openai"
+    provider.base_url = provider.local_url = server.url  # as staff would allow it
+    provider.profile = "openai"
     await sync_to_async(provider.save)()
 
 

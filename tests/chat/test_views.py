@@ -10,7 +10,7 @@ from django.urls import reverse
 from playground.accounts.models import Role
 from playground.chat.models import Conversation, Message
 from tests.access import ACTORS, assert_access
-from tests.factories import ApiKeyFactory, ProviderFactory
+from tests.factories import ApiKeyFactory, ProjectFactory, ProviderFactory
 
 ENDPOINTS = [
     ("conversation_list", "get", Role.VIEWER, None),
@@ -20,7 +20,7 @@ ENDPOINTS = [
     ("conversation_rename", "post", Role.MEMBER, {"title": "Renamed"}),
     ("conversation_delete", "get", Role.MEMBER, None),
     ("conversation_delete", "post", Role.MEMBER, {}),
-    ("conversation_branch", "post", Role.VIEWER, {}),
+    ("conversation_branch", "post", Role.MEMBER, {}),
     ("message_fragment", "get", Role.VIEWER, None),
     ("conversation_earlier", "get", Role.VIEWER, None),
 ]
@@ -91,6 +91,30 @@ def test_siblings_are_switchable_and_nothing_is_deleted(client, team_with_roles,
     page = client.get(reverse("conversation_detail", args=[conversation.pk])).content.decode()
     assert "Blue, mostly." in page and "1/2" in page
     assert Message.objects.count() == 3
+
+
+def test_a_viewer_sees_which_version_is_shown_but_cannot_switch_it_for_everyone(client, team_with_roles, chat):
+    conversation, first, second = chat
+    client.force_login(team_with_roles.users["viewer"])
+    page = client.get(reverse("conversation_detail", args=[conversation.pk])).content.decode()
+    assert "Version 2/2" in page and 'aria-label="Previous version"' not in page
+    client.post(reverse("conversation_branch", args=[conversation.pk, first.pk]))
+    conversation.refresh_from_db()
+    assert conversation.current_leaf == second
+
+
+def test_switching_to_a_message_of_another_conversation_is_not_found_and_changes_nothing(client, team_with_roles, chat):
+    conversation, _, second = chat
+    elsewhere = Conversation.objects.create(project=conversation.project)
+    own_team_message = Message.objects.create(conversation=elsewhere, role="user", content="Elsewhere")
+    foreign = Conversation.objects.create(project=ProjectFactory())
+    foreign_message = Message.objects.create(conversation=foreign, role="user", content="Theirs")
+    client.force_login(team_with_roles.users["owner"])
+    for message_id in (own_team_message.pk, foreign_message.pk, foreign_message.pk + 1000):
+        response = client.post(reverse("conversation_branch", args=[conversation.pk, message_id]))
+        assert response.status_code == 404
+    conversation.refresh_from_db()
+    assert conversation.current_leaf == second
 
 
 def test_settings_are_saved_with_parameters_from_the_schema(client, team_with_roles, chat):

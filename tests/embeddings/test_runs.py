@@ -73,7 +73,7 @@ def test_a_run_reopens_without_calling_the_api(client, member, demo_provider, cr
     post_run(client, create_url, demo_provider, "\n".join(TEXTS))
     run = EmbeddingRun.objects.get()
     calls = UsageRecord.objects.count()
-    demo_provider.base_url = "http://127.0.0.1:9/nothing-listens-here"
+    demo_provider.base_url = demo_provider.local_url = "http://127.0.0.1:9/nothing-listens-here"
     demo_provider.save()
     page = client.get(reverse("embedding_run_detail", args=[run.pk]))
     assert page.status_code == 200

@@ -135,13 +135,16 @@ async def test_a_url_answer_that_is_not_a_picture_is_not_kept(member_client, tea
     assert "not a picture" in said(response)
 
 
-async def test_a_url_on_a_private_address_is_refused_for_a_provider_that_may_not_reach_it():
+async def test_a_url_on_a_private_address_is_refused_unless_it_is_the_allowed_providers_own():
+    """Staff's permission to reach the local network covers the provider's own address, not
+    whatever other local address its answer names."""
     async with RawServer(Reply(headers={"Content-Type": "image/png"}, parts=[(0, PNG)])) as server:
         items = [{"url": f"{server.url}/files/1.png"}]
-        kept, failures = await services._keep_all(items, allow_local=False, timeouts=None)
-        assert kept == [] and "on a local or private network" in failures[0]
+        for local_origin in (None, services._origin("http://127.0.0.1:9/v1"), services._origin("https://127.0.0.1")):
+            kept, failures = await services._keep_all(items, local_origin=local_origin, timeouts=None)
+            assert kept == [] and "on a local or private network" in failures[0]
         assert server.requests == []
-        kept, failures = await services._keep_all(items, allow_local=True, timeouts=None)
+        kept, failures = await services._keep_all(items, local_origin=services._origin(server.url), timeouts=None)
         assert failures == [] and kept[0][1].width == 64
 
 

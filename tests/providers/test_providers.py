@@ -87,6 +87,7 @@ def test_key_is_masked_and_testing_it_lists_the_models(client, team_with_roles, 
 
 def test_a_failing_key_test_reports_the_upstreams_answer(client, team_with_roles, demo_provider):
     demo_provider.base_url += "/nowhere"
+    demo_provider.local_url = demo_provider.base_url  # as staff would allow it
     demo_provider.save()
     client.force_login(team_with_roles.users["member"])
     key = ApiKey.objects.get(provider=demo_provider)
