@@ -16,6 +16,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from playground.demo.app import DEMO_PREFIX  # noqa: E402
 from playground.demo.app import application as demo_app  # noqa: E402
+from playground.limits import BodyLimit  # noqa: E402
 from playground.origin import SameOriginValidator  # noqa: E402
 from playground.routing import websocket_urlpatterns  # noqa: E402
 from playground.upstream.client import remember_server_loop  # noqa: E402
@@ -32,7 +33,7 @@ async def http_app(scope, receive, send):
 
 application = ProtocolTypeRouter(
     {
-        "http": http_app,
+        "http": BodyLimit(http_app),
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -277,5 +277,11 @@ EMBEDDINGS_BATCH_SIZE = env_int("EMBEDDINGS_BATCH_SIZE", 256)
 # Generated pictures are kept here, named by content hash, and handed out only by views that
 # check team membership: never serve this folder directly.
 PRIVATE_MEDIA_ROOT = DATA_DIR / "media"
+# Largest request body accepted (the largest upload is a 10 MB embeddings file, with its form);
+# a bigger one is refused with 413 before it is read (playground/limits.py). Django's own
+# check on form fields gets the same figure, so a 5 MB pasted schema reaches its form (which
+# explains its own limit beside the field) instead of a bare "400 Bad Request".
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 12 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 # Largest picture kept (and downloaded, when an API answers with a URL), in bytes.
 IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 20 * 1024 * 1024)

@@ -96,9 +96,16 @@ class ApiKeyForm(forms.Form):
             del self.fields["shared"]
 
 
+SCHEMA_MAX_BYTES = 5 * 1024 * 1024
+
+
 class SchemaUploadForm(forms.Form):
     document = forms.CharField(
-        label="OpenAPI document (JSON or YAML)", widget=forms.Textarea(attrs={"rows": 8}), required=False
+        label="OpenAPI document (JSON or YAML)",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        required=False,
+        max_length=SCHEMA_MAX_BYTES,
+        error_messages={"max_length": f"The document is longer than {SCHEMA_MAX_BYTES >> 20} MB."},
     )
     file = forms.FileField(label="…or upload a file", required=False)
 
@@ -106,9 +113,10 @@ class SchemaUploadForm(forms.Form):
         data = super().clean()
         upload = data.get("file")
         if upload:
-            if upload.size > 5 * 1024 * 1024:
-                raise forms.ValidationError("The file is larger than 5 MB.")
+            if upload.size > SCHEMA_MAX_BYTES:
+                self.add_error("file", f"The file is larger than {SCHEMA_MAX_BYTES >> 20} MB.")
+                return data
             data["document"] = upload.read().decode("utf-8", errors="replace")
-        if not (data.get("document") or "").strip():
+        if not (data.get("document") or "").strip() and not self.errors:
             raise forms.ValidationError("Paste a document or choose a file.")
         return data

@@ -67,7 +67,10 @@ def provider_list(request: HttpRequest, team_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
-    provider = provider_for(request.user, provider_id)
+    return _detail_page(request, provider_for(request.user, provider_id))
+
+
+def _detail_page(request: HttpRequest, provider, schema_form: SchemaUploadForm | None = None) -> HttpResponse:
     is_admin = provider.member_role.at_least(Role.ADMIN)
     keys = provider.api_keys.all()
     if not is_admin:
@@ -78,7 +81,7 @@ def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
         "keys": keys.select_related("owner"),
         "has_usable_key": usable_keys(request.user, provider).exists(),
         "key_form": ApiKeyForm(can_share=is_admin),
-        "schema_form": SchemaUploadForm(),
+        "schema_form": schema_form or SchemaUploadForm(),
         "endpoints": sorted(provider_schema(provider).endpoints),
         "meta": profile_meta(provider.profile),
     }
@@ -185,12 +188,12 @@ def schema_upload(request: HttpRequest, provider_id: int) -> HttpResponse:
         try:
             services.schema_upload(provider=provider, text=form.cleaned_data["document"], by_user=request.user)
         except ValidationError as error:
-            messages.error(request, f"The document was not used: {_message_for(error)}")
+            # Beside the box, which keeps what was pasted (a file must be chosen again).
+            form.add_error("file" if form.cleaned_data.get("file") else "document", error.messages)
         else:
             messages.success(request, "The uploaded schema is now used for this provider's forms.")
-    else:
-        messages.error(request, " ".join(form.non_field_errors()) or "Paste a document or choose a file.")
-    return redirect("provider_detail", provider_id=provider.pk)
+            return redirect("provider_detail", provider_id=provider.pk)
+    return _detail_page(request, provider, schema_form=form)
 
 
 @require_POST

@@ -174,8 +174,13 @@ def test_schema_source_order_upload_then_provider_then_profile(client, team_with
 
 def test_a_document_that_is_not_openapi_is_refused_with_a_reason(client, team_with_roles, demo_provider):
     client.force_login(team_with_roles.users["admin"])
-    response = client.post(reverse("schema_upload", args=[demo_provider.pk]), {"document": "just: text"}, follow=True)
-    assert "The document was not used" in response.content.decode()
+    response = client.post(reverse("schema_upload", args=[demo_provider.pk]), {"document": "just: text"})
+    page = response.content.decode()
+    # The reason is beside the box (in its field), and what was pasted is still in it.
+    box = page.index('id="id_document"')
+    field = page[page.rindex('<div class="field', 0, box) : page.index("</textarea>", box)]
+    assert "has-error" in field and "not an OpenAPI document" in field
+    assert "just: text</textarea>" in page
     demo_provider.refresh_from_db()
     assert demo_provider.schema_source == "profile"
 
