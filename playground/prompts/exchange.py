@@ -21,6 +21,7 @@ from jsonschema.exceptions import best_match
 from playground.prompts import variables
 from playground.prompts.models import Prompt, PromptVersion, Visibility
 from playground.prompts.services import clean_tags, tags_set
+from playground.schema.documents import TOO_DEEP, SchemaError, shallow
 
 FORMAT = "playground-prompts"
 FORMAT_VERSION = 1
@@ -149,11 +150,15 @@ def read_file(raw: bytes) -> list[Any]:
     except UnicodeDecodeError as error:
         raise ImportFileError("The file is not UTF-8 text; export it again from Playground.") from error
     try:
-        data = json.loads(text)
+        data = shallow(json.loads(text))  # validating a deeper one would exhaust the stack
     except json.JSONDecodeError as error:
         raise ImportFileError(
             f"The file is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
         ) from error
+    except RecursionError:
+        raise ImportFileError(TOO_DEEP) from None
+    except SchemaError as error:
+        raise ImportFileError(str(error)) from None
     if not isinstance(data, dict) or not isinstance(data.get("prompts"), list):
         raise ImportFileError('This is JSON but not a prompts file: it needs an object with a "prompts" list.')
     if data.get("format", FORMAT) != FORMAT:

@@ -16,7 +16,7 @@ MAX_VALUES = 1_000_000
 # built: libyaml's composer recurses on the C stack (a 40,000-level `[[[…` killed the
 # process) and its scanner takes time quadratic in the depth (100,000 levels: 25 s).
 MAX_DEPTH = 200
-TOO_DEEP = f"The document nests more than {MAX_DEPTH} levels deep; no API schema needs that many."
+TOO_DEEP = f"The document nests more than {MAX_DEPTH} levels deep, far more than any real one needs."
 # libyaml's loader when PyYAML was built with it: several times faster on a 3 MB document.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -148,3 +148,20 @@ def test_export_all_downloads_the_visible_prompts_as_a_file(client, team_with_ro
     assert response["Content-Disposition"] == 'attachment; filename="prompts-acme.json"'
     names = [entry["name"] for entry in json.loads(response.content)["prompts"]]
     assert names == ["Summary"]
+
+
+@pytest.mark.parametrize("where", ["top", "params"])
+def test_a_file_nested_too_deeply_is_explained_not_a_500(client, team_with_roles, where):
+    client.force_login(team_with_roles.users["member"])
+    depth = 100_000 if where == "top" else 190
+    if where == "top":
+        raw = b'{"prompts": [' + b"[" * depth + b"]" * depth + b"]}"
+    else:
+        entry = good_entry("Deep")
+        entry["versions"][0]["params"] = json.loads('{"a":' * depth + "1" + "}" * depth)
+        raw = file_of(entry)
+    upload = SimpleUploadedFile("prompts.json", raw, content_type="application/json")
+    response = client.post(reverse("prompt_import", args=[team_with_roles.team.pk]), {"file": upload})
+    assert response.status_code in (200, 400)
+    page = response.content.decode()
+    assert "levels deep" in page or "Imported:" in page or "Rejected:" in page
