@@ -89,3 +89,28 @@ def test_every_page_is_usable_by_keyboard_with_labelled_controls(page, sign_in, 
         page.goto(path)
         assert keyboard_problems(page) == {}, path
     assert page.csp_violations == []
+
+
+def test_an_owner_changes_a_role_in_place_and_the_notice_arrives(page, sign_in, django_user_model):
+    """The members table swaps by htmx inside a page whose user-supplied text is hx-disable,
+    and the notice lands in the (hx-disable) notices region out of band."""
+    from playground.accounts.models import Membership, Role
+    from tests.factories import MembershipFactory
+
+    owner = django_user_model.objects.create_user("ada", password=NEW_PASSWORD)
+    team = MembershipFactory(user=owner, role=Role.OWNER, team__name="Ops").team
+    # A username that would be an htmx request if it were ever read as markup.
+    grace = django_user_model.objects.create_user('grace<b hx-get="/pwn" hx-trigger="load">', password=NEW_PASSWORD)
+    MembershipFactory(user=grace, team=team, role=Role.VIEWER)
+    pwned = []
+    page.route("**/pwn**", lambda route: (pwned.append(route.request.url), route.abort()))
+    sign_in("ada", NEW_PASSWORD)
+    page.goto(f"/teams/{team.pk}/members/")
+    page.evaluate("window.sameDocument = true")
+    page.get_by_label(f"Role of {grace.username}").select_option(label="Member")
+    page.get_by_role("button", name=f"Change role of {grace.username}").click()
+    expect(page.locator("#notices")).to_contain_text("now")
+    expect(page.get_by_label(f"Role of {grace.username}")).to_have_value("member")
+    assert page.evaluate("window.sameDocument") is True  # swapped in place, not a new page
+    assert Membership.objects.get(user=grace).role == Role.MEMBER
+    assert pwned == [] and page.csp_violations == []
