@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from playground.demo.keys import demo_key
 from playground.upstream import CallContext, Target, stream_chat
 from playground.upstream.events import TextDelta
 from tests.processes import free_port, wait_until_listening
@@ -31,6 +32,7 @@ BODY = {"model": "demo-long", "messages": [{"role": "user", "content": "Tell me 
 
 def start_demo() -> tuple[subprocess.Popen, str]:
     port = free_port()
+    # Our SECRET_KEY goes along in the environment, so the demo accepts the keys this process mints.
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DEMO_PACE_MS": "0"}
     process = subprocess.Popen(
         [sys.executable, "manage.py", "demo_upstream", "--port", str(port)],
@@ -43,10 +45,10 @@ def start_demo() -> tuple[subprocess.Popen, str]:
     return process, f"http://127.0.0.1:{port}/demo/v1"
 
 
-async def bare(client: httpx.AsyncClient, url: str) -> int:
+async def bare(client: httpx.AsyncClient, url: str, key: str) -> int:
     total = 0
     async with client.stream(
-        "POST", url + "/chat/completions", json={**BODY, "stream": True}, headers={"Authorization": "Bearer bench"}
+        "POST", url + "/chat/completions", json={**BODY, "stream": True}, headers={"Authorization": f"Bearer {key}"}
     ) as response:
         async for chunk in response.aiter_bytes():
             total += len(chunk)
@@ -64,16 +66,17 @@ async def ours(target: Target) -> int:
 
 async def measure(url: str) -> dict[str, float]:
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    target = Target(base_url=url, api_key="bench", allow_local=True)
+    key = demo_key("bench")
+    target = Target(base_url=url, api_key=key, allow_local=True)
     bare_times, our_times = [], []
     size = 0
     async with httpx.AsyncClient(timeout=60) as client:
-        await bare(client, url)  # warm up both paths and the server
+        await bare(client, url, key)  # warm up both paths and the server
         expected_chars = await ours(target)
         for _ in range(ROUNDS):
             started = time.perf_counter()
             for _ in range(STREAMS_PER_ROUND):
-                size = await bare(client, url)
+                size = await bare(client, url, key)
             bare_times.append(time.perf_counter() - started)
             started = time.perf_counter()
             for _ in range(STREAMS_PER_ROUND):

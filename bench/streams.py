@@ -27,7 +27,9 @@ import time
 from pathlib import Path
 
 import httpx
+from django.test.utils import override_settings
 
+from playground.demo.keys import demo_key
 from tests.processes import free_port, wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +59,12 @@ def env_for(data_dir: str, **extra: str) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         **extra,
     }
+
+
+def demo_key_for(env: dict[str, str]) -> str:
+    """A key the child processes' demo upstream accepts: minted with their SECRET_KEY, not this process's."""
+    with override_settings(SECRET_KEY=env["SECRET_KEY"]):
+        return demo_key("bench")
 
 
 def setup(demo_url: str, users: int, model: str, params: dict, first: tuple[str, dict] | None = None) -> None:
@@ -98,6 +106,7 @@ class Servers:
     ) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="playground-bench-")
         self.env = env_for(self.tmp.name)
+        self.demo_key = demo_key_for(self.env)  # for reading the demo directly
         self.log = open(Path(self.tmp.name) / "daphne.log", "w")  # noqa: SIM115 (closed in close())
         demo_port, app_port = free_port(), free_port()
         self.demo = subprocess.Popen(
@@ -148,12 +157,13 @@ class Servers:
         self.tmp.cleanup()
 
 
-async def direct_first_token(client: httpx.AsyncClient, url: str, body: dict) -> tuple[float, str]:
+async def direct_first_token(client: httpx.AsyncClient, url: str, body: dict, key: str) -> tuple[float, str]:
     """Seconds to the first text chunk reading the upstream directly, and the whole text."""
     started = time.perf_counter()
     first = None
     parts = []
-    async with client.stream("POST", url, json={**body, "stream": True}, headers={"Authorization": "Bearer b"}) as r:
+    headers = {"Authorization": f"Bearer {key}"}
+    async with client.stream("POST", url, json={**body, "stream": True}, headers=headers) as r:
         async for line in r.aiter_lines():
             if not line.startswith("data: ") or line == "data: [DONE]":
                 continue
@@ -237,7 +247,7 @@ async def measure_ttft(servers: Servers) -> dict[str, float]:
         chat_socket(servers.app_port, probe) as ws,
     ):
         for _ in range(TTFT_PROBES):
-            first, _ = await direct_first_token(client, f"{servers.demo_url}/chat/completions", body)
+            first, _ = await direct_first_token(client, f"{servers.demo_url}/chat/completions", body, servers.demo_key)
             through, _, status = await ask(ws, "Hello")
             if first is not None and through is not None and status == "done":
                 direct.append(first)
@@ -260,7 +270,7 @@ async def measure_many(servers: Servers) -> dict[str, float]:
     prompt = "Tell me everything"
     body = {"model": "demo-long", "messages": [{"role": "user", "content": prompt}], "max_tokens": MANY_TOKENS}
     async with httpx.AsyncClient(timeout=120) as client:
-        _, expected = await direct_first_token(client, f"{servers.demo_url}/chat/completions", body)
+        _, expected = await direct_first_token(client, f"{servers.demo_url}/chat/completions", body, servers.demo_key)
     rss_before, cpu_before = servers.rss_mb(), servers.cpu_s()
     peak = rss_before
     started = time.perf_counter()

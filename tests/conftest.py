@@ -70,7 +70,7 @@ def team_with_roles(db) -> TeamWithRoles:
 
 @pytest.fixture
 def demo_provider(team_with_roles, demo_upstream_url):
-    """The team's provider for the demo upstream (over a real socket), with a shared key."""
+    """The team's provider for the demo upstream (over a real socket), with a shared key it accepts."""
     provider = ProviderFactory(
         team=team_with_roles.team,
         name="Demo",

@@ -1,8 +1,9 @@
 """Fixture `demo_upstream_url`: the built-in demo upstream served by `manage.py demo_upstream` in a child process.
 
 It paces its realistic models at DEMO_PACE_MS=1 so tests that stream from them stay quick.
-Tests that count demo-flaky or demo-ratelimited calls should use a bearer token of their own:
-the demo keeps those counters per (model, token).
+It answers only keys this installation minted (`playground.demo.keys.demo_key`). Tests that count
+demo-flaky or demo-ratelimited calls should use a key of their own, `demo_key(<a label of their own>)`:
+the demo keeps those counters per (model, key).
 """
 
 from __future__ import annotations

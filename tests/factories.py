@@ -6,10 +6,12 @@ import factory
 from django.contrib.auth import get_user_model
 
 from playground.accounts.models import Membership, Project, Role, Team
+from playground.demo.keys import demo_key
 from playground.providers import crypto
 
 PASSWORD = "a-long-test-password-42"
-SHARED_KEY = "sk-shared-team-key-ABCDEFGH12345678"
+# The demo provider's shared key in tests: a real one, since the demo upstream answers only minted keys.
+SHARED_KEY = demo_key("team")
 
 
 class UserFactory(factory.django.DjangoModelFactory):

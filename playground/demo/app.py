@@ -1,4 +1,4 @@
-"""The built-in OpenAI-compatible demo upstream as a plain ASGI app: routing, bearer check, errors."""
+"""The built-in OpenAI-compatible demo upstream as a plain ASGI app: routing, the key check, errors."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from playground.demo import catalog, chat, embeddings, images
+from playground.demo.keys import is_demo_key
 from playground.demo.openapi import document_bytes
 from playground.demo.wire import DEMO_PREFIX, ApiError, Receive, Request, Scope, Send, send_bytes, send_error, send_json
 
@@ -32,7 +33,8 @@ async def _openapi(request: Request) -> None:
     await send_bytes(request, 200, document_bytes(), "application/json")
 
 
-# path -> (method, handler, needs a bearer token)
+# path -> (method, handler, needs a key). Only what costs no work is open: the OpenAPI document (public, as
+# vLLM's is) and image files, whose names are signed by the call that made them (see images.file_name).
 ROUTES: dict[str, tuple[str, Handler, bool]] = {
     "/models": ("GET", _models, True),
     "/chat/completions": ("POST", chat.chat_completions, True),
@@ -47,7 +49,7 @@ PREFIX_ROUTES: dict[str, tuple[str, Handler, bool]] = {
     images.FILES_PATH: ("GET", images.image_file, False),
 }
 
-MISSING_TOKEN = "Missing bearer token: send Authorization: Bearer <any value>."
+INVALID_KEY = "This demo server answers only keys made by this Playground installation; use the Demo provider's key."
 
 
 def _route(path: str) -> tuple[str, Handler, bool] | None:
@@ -59,12 +61,13 @@ def _route(path: str) -> tuple[str, Handler, bool] | None:
     return None
 
 
-async def _dispatch(request: Request) -> None:
+def _handler_for(request: Request) -> Handler:
+    """The handler for this path and method, once the caller has shown a key this installation minted."""
     route = _route(request.path)
     full_path = DEMO_PREFIX + request.path
     if route is None:
         raise ApiError(404, f"Invalid URL ({request.method} {full_path})", code="unknown_url")
-    method, handler, needs_token = route
+    method, handler, needs_key = route
     if request.method != method:
         raise ApiError(
             405,
@@ -72,9 +75,14 @@ async def _dispatch(request: Request) -> None:
             code="method_not_allowed",
             headers=[("Allow", method)],
         )
-    if needs_token and not request.bearer_token:
-        raise ApiError(401, MISSING_TOKEN, code="invalid_api_key")
-    await handler(request)
+    if needs_key and not is_demo_key(request.bearer_token):
+        raise ApiError(
+            401,
+            INVALID_KEY,
+            code="invalid_api_key",
+            headers=[("WWW-Authenticate", 'Bearer realm="playground-demo"')],
+        )
+    return handler
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
@@ -96,9 +104,11 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
         return
     request = Request(scope, receive, send, scope["path"].removeprefix(DEMO_PREFIX))
     try:
+        # Before the body is read, so a caller without a key costs us no more than its headers.
+        handler = _handler_for(request)
         await request.read_body()
         if not request.disconnected.is_set():
-            await _dispatch(request)
+            await handler(request)
     except ApiError as error:
         if not request.started and not request.disconnected.is_set():
             await send_error(request, error)

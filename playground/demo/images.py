@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+from django.core import signing
 from PIL import Image, ImageDraw, ImageFont
 
 from playground.demo import catalog
@@ -26,7 +27,7 @@ from playground.demo.validation import validate
 from playground.demo.wire import DEMO_PREFIX, ApiError, Request, send_bytes, send_json
 
 FILES_PATH = "/images/files/"
-_FILE_NAME = re.compile(r"^([A-Za-z0-9_-]{1,20000})\.png$")
+_FILE_NAME = re.compile(r"^([A-Za-z0-9_-]{1,20000}\.[A-Za-z0-9_-]{1,100})\.png$")
 _MAX_PROMPT = 4000
 
 
@@ -107,17 +108,28 @@ def _caption(image: Image.Image, prompt: str, index: int) -> None:
     image.alpha_composite(overlay)
 
 
+def _file_signer() -> signing.Signer:
+    return signing.Signer(salt="playground.demo.images", sep=".")
+
+
 def file_name(prompt: str, size: str, index: int) -> str:
-    """A file name that holds everything needed to draw the image again, so any worker can serve it."""
+    """A file name that holds everything needed to draw the image again, so any worker can serve it.
+
+    It is signed, like a cloud store's pre-signed URL: its address needs no key, but only a call made with
+    one can name a picture, so strangers cannot have the demo draw for them.
+    """
     packed = zlib.compress(orjson.dumps([prompt, size, index]), 9)
-    return base64.urlsafe_b64encode(packed).decode().rstrip("=") + ".png"
+    return _file_signer().sign(base64.urlsafe_b64encode(packed).decode().rstrip("=")) + ".png"
 
 
 def _from_file_name(name: str) -> tuple[str, int, int, int] | None:
     match = _FILE_NAME.match(name)
     if match is None:
         return None
-    encoded = match.group(1)
+    try:
+        encoded = _file_signer().unsign(match.group(1))
+    except signing.BadSignature:
+        return None
     try:
         packed = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
         inflater = zlib.decompressobj()

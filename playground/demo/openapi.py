@@ -453,7 +453,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 def _errors(*statuses: int) -> dict[str, Any]:
     described = {
         400: "The request is not valid; `error.param` names the field.",
-        401: "No bearer token was sent.",
+        401: "No key, or one this Playground installation did not make (use the Demo provider's key).",
         404: "The model does not exist.",
         429: "Rate limited (demo-ratelimited, every other call); see Retry-After.",
         500: "Failed on purpose (demo-flaky every other call; demo-broken when not streaming).",
@@ -486,7 +486,9 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "Playground demo upstream",
             "version": "1.0.0",
-            "description": "The built-in OpenAI-compatible demo: any bearer token works. "
+            "description": "The built-in OpenAI-compatible demo. It answers only bearer keys made by this "
+            "Playground installation (its Demo provider has one); this document and the signed image "
+            "addresses it hands out need no key. "
             + " ".join(f"`{model.id}`: {model.purpose}." for model in MODELS.values()),
         },
         "servers": [{"url": "/demo/v1"}],

@@ -142,7 +142,9 @@ class Request:
 
 
 def _header_list(content_type: str, headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    return [(b"content-type", content_type.encode())] + [
+    """The headers of every demo response (JSON, errors, streams, images): each says what it is, and nosniff
+    keeps a browser from taking it for something else."""
+    return [(b"content-type", content_type.encode()), (b"x-content-type-options", b"nosniff")] + [
         (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers
     ]
 

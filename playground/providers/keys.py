@@ -121,7 +121,7 @@ def target_for(user, provider: Provider, *, project=None, key: ApiKey | None = N
     """The Target and usage context for a call by `user` through `provider`.
 
     The caller has already checked membership through the scoping helper. Raises NoKey when
-    there is no key to use (the demo provider accepts any key, and bootstrap gives it one).
+    there is no key to use (bootstrap gives the demo provider one minted by this installation).
     """
     key = key or usable_key(user, provider)
     if key is None:

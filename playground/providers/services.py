@@ -14,6 +14,7 @@ from django.utils import timezone
 from playground import upstream
 from playground.audit.models import Action
 from playground.audit.services import audit_record
+from playground.demo.keys import demo_key
 from playground.providers.keys import NoKey, target_for
 from playground.providers.models import ApiKey, Provider
 from playground.upstream import errors
@@ -294,5 +295,5 @@ def demo_provider_create(*, team, by_user) -> Provider:
         created_by=by_user,
     )
     _audit_provider(Action.PROVIDER_CREATE, provider, by_user, after=provider_snapshot(provider))
-    api_key_add(provider=provider, by_user=by_user, plain="demo-key-any-value-works", shared=True, label="Demo")
+    api_key_add(provider=provider, by_user=by_user, plain=demo_key(), shared=True, label="Demo")
     return provider

@@ -128,7 +128,7 @@ class Acme:
 @pytest.fixture
 def acme(django_user_model, live_server_url, transactional_db) -> Acme:
     from playground.accounts.models import Role
-    from tests.factories import ApiKeyFactory, MembershipFactory, ProjectFactory, ProviderFactory
+    from tests.factories import SHARED_KEY, ApiKeyFactory, MembershipFactory, ProjectFactory, ProviderFactory
 
     user = django_user_model.objects.create_user("ada", password=PASSWORD)
     team = MembershipFactory(user=user, role=Role.MEMBER, team__name="Acme").team
@@ -140,7 +140,7 @@ def acme(django_user_model, live_server_url, transactional_db) -> Acme:
         allow_local=True,
         default_model="demo-chat",
     )
-    ApiKeyFactory(provider=provider, owner=None)
+    ApiKeyFactory(provider=provider, owner=None, plain=SHARED_KEY)
     project = ProjectFactory(team=team, name="Launch")
     user.current_project = project
     user.save(update_fields=["current_project"])

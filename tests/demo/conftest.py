@@ -1,4 +1,4 @@
-"""A client for the demo upstream with a bearer token of its own, so per-token counters start afresh."""
+"""A client for the demo upstream with a key of its own, so per-key counters start afresh."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ import uuid
 import httpx
 import pytest
 
+from playground.demo.keys import demo_key
+
 
 @pytest.fixture
 def demo(demo_upstream_url):
     with httpx.Client(
-        base_url=demo_upstream_url, headers={"Authorization": f"Bearer test-{uuid.uuid4().hex}"}, timeout=15
+        base_url=demo_upstream_url,
+        headers={"Authorization": f"Bearer {demo_key(f'test-{uuid.uuid4().hex}')}"},
+        timeout=15,
     ) as client:
         yield client

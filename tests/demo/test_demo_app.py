@@ -1,4 +1,4 @@
-"""The demo upstream as a whole: bearer tokens, models, routing, its OpenAPI document, pace, and its mount point."""
+"""The demo upstream as a whole: keys, models, routing, its OpenAPI document, pace, and its mount point."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from referencing.jsonschema import DRAFT202012
 
 from playground.demo import wire
 from playground.demo.app import application
+from playground.demo.keys import demo_key
 
-MISSING_TOKEN = {
+INVALID_KEY = {
     "error": {
-        "message": "Missing bearer token: send Authorization: Bearer <any value>.",
+        "message": "This demo server answers only keys made by this Playground installation; "
+        "use the Demo provider's key.",
         "type": "invalid_request_error",
         "code": "invalid_api_key",
     }
@@ -40,15 +42,16 @@ MODEL_IDS = [
     ("method", "path"),
     [("GET", "/models"), ("POST", "/chat/completions"), ("POST", "/images/generations"), ("POST", "/embeddings")],
 )
-def test_it_rejects_calls_without_a_bearer_token(demo_upstream_url, authorization, method, path):
+def test_it_refuses_calls_without_a_bearer_key(demo_upstream_url, authorization, method, path):
     headers = {"Authorization": authorization} if authorization is not None else {}
     response = httpx.request(method, demo_upstream_url + path, headers=headers, json={})
     assert response.status_code == 401
-    assert response.json() == MISSING_TOKEN
+    assert response.json() == INVALID_KEY
+    assert response.headers["www-authenticate"] == 'Bearer realm="playground-demo"'
 
 
-def test_any_bearer_token_is_accepted(demo_upstream_url):
-    response = httpx.get(demo_upstream_url + "/models", headers={"Authorization": "bearer anything-at-all"})
+def test_the_bearer_scheme_is_case_insensitive(demo_upstream_url):
+    response = httpx.get(demo_upstream_url + "/models", headers={"Authorization": f"bearer {demo_key('any-case')}"})
     assert response.status_code == 200
 
 
@@ -151,7 +154,7 @@ async def test_the_main_asgi_app_serves_the_demo_under_its_prefix():
 
     transport = httpx.ASGITransport(app=http_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        response = await client.get("/demo/v1/models", headers={"Authorization": "Bearer main-app"})
+        response = await client.get("/demo/v1/models", headers={"Authorization": f"Bearer {demo_key('main-app')}"})
     assert response.status_code == 200
     assert response.json()["data"][0]["id"] == "demo-chat"
 
@@ -163,7 +166,9 @@ async def test_demo_pace_ms_sets_the_time_per_token(monkeypatch):
     transport = httpx.ASGITransport(app=application)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         started = time.perf_counter()
-        response = await client.post("/demo/v1/chat/completions", json=body, headers={"Authorization": "Bearer pace"})
+        response = await client.post(
+            "/demo/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {demo_key('pace')}"}
+        )
         elapsed = time.perf_counter() - started
     assert response.status_code == 200
     assert response.text.count('"content":"') == 6  # the role chunk and five tokens
@@ -193,7 +198,7 @@ async def test_a_stream_stops_when_the_client_leaves(monkeypatch):
         "type": "http",
         "method": "POST",
         "path": "/demo/v1/chat/completions",
-        "headers": [(b"authorization", b"Bearer leaving")],
+        "headers": [(b"authorization", f"Bearer {demo_key('leaving')}".encode())],
         "scheme": "http",
         "server": ("testserver", 80),
     }
@@ -210,7 +215,9 @@ async def test_a_stream_sends_keep_alive_comments_while_it_waits_long(monkeypatc
     body = {"model": "demo-chat", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2, "stream": True}
     transport = httpx.ASGITransport(app=application)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        response = await client.post("/demo/v1/chat/completions", json=body, headers={"Authorization": "Bearer wait"})
+        response = await client.post(
+            "/demo/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {demo_key('wait')}"}
+        )
     before_first_event = response.text.split("data: ")[0]
     assert before_first_event.count(": keep-alive\n\n") == 4
     assert response.text.count(": keep-alive") == 4

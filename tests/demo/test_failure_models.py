@@ -8,6 +8,7 @@ import uuid
 import httpx
 
 from playground.demo.content import tokenize
+from playground.demo.keys import demo_key
 from tests.demo.streams import read_stream
 
 
@@ -27,10 +28,10 @@ def test_demo_flaky_fails_every_other_call(demo):
     assert stream.done
 
 
-def test_demo_flaky_counts_calls_per_bearer_token(demo, demo_upstream_url):
+def test_demo_flaky_counts_calls_per_key(demo, demo_upstream_url):
     assert demo.post("/chat/completions", json=chat("demo-flaky")).status_code == 500
-    other_token = {"Authorization": f"Bearer other-{uuid.uuid4().hex}"}
-    other = httpx.post(demo_upstream_url + "/chat/completions", json=chat("demo-flaky"), headers=other_token)
+    other_key = {"Authorization": f"Bearer {demo_key(f'other-{uuid.uuid4().hex}')}"}
+    other = httpx.post(demo_upstream_url + "/chat/completions", json=chat("demo-flaky"), headers=other_key)
     assert other.status_code == 500
     assert demo.post("/chat/completions", json=chat("demo-flaky")).status_code == 200
 

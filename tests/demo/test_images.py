@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import io
+import zlib
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 import pytest
 from PIL import Image
 
@@ -69,6 +71,18 @@ def test_the_url_form_links_to_the_same_picture_without_a_token(demo, demo_upstr
 def test_a_made_up_file_name_is_a_404(demo_upstream_url):
     assert httpx.get(demo_upstream_url + "/images/files/not-ours.png").status_code == 404
     assert httpx.get(demo_upstream_url + "/images/files/..%2Fsettings.py").status_code == 404
+
+
+def test_an_image_address_the_demo_did_not_sign_is_a_404(demo, demo_upstream_url):
+    # Addresses need no key, so only names the demo signed while answering a keyed call may draw.
+    [linked] = generate(demo, size="256x256", response_format="url")["data"]
+    files_url, name = linked["url"].rsplit("/", 1)
+    _, signature, _ = name.split(".")
+    packed = zlib.compress(orjson.dumps(["Draw this for free", "256x256", 0]), 9)
+    forged = base64.urlsafe_b64encode(packed).decode().rstrip("=")
+    assert httpx.get(linked["url"]).status_code == 200
+    assert httpx.get(f"{files_url}/{forged}.png").status_code == 404
+    assert httpx.get(f"{files_url}/{forged}.{signature}.png").status_code == 404
 
 
 def test_a_prompt_with_a_forbidden_word_is_refused(demo):

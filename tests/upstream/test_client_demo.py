@@ -8,6 +8,7 @@ import uuid
 import numpy as np
 import pytest
 
+from playground.demo.keys import demo_key
 from playground.upstream import (
     CallContext,
     Target,
@@ -37,8 +38,10 @@ NO_RECORD = CallContext(record=False)
 
 @pytest.fixture
 def demo(demo_upstream_url):
-    # A token of its own, because the demo counts flaky and rate-limited calls per token.
-    return Target(base_url=demo_upstream_url, api_key=f"tok-{uuid.uuid4().hex}", allow_local=True, name="Demo")
+    # A key of its own, because the demo counts flaky and rate-limited calls per key.
+    return Target(
+        base_url=demo_upstream_url, api_key=demo_key(f"tok-{uuid.uuid4().hex}"), allow_local=True, name="Demo"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -158,6 +161,13 @@ async def test_bad_parameter_carries_the_upstreams_message(demo):
 async def test_missing_key_is_an_authentication_error(demo_upstream_url):
     with pytest.raises(errors.AuthenticationFailed):
         await models(Target(base_url=demo_upstream_url, allow_local=True), context=NO_RECORD)
+
+
+async def test_a_key_this_installation_did_not_make_is_an_authentication_error(demo_upstream_url):
+    target = Target(base_url=demo_upstream_url, api_key="sk-any-value-works", allow_local=True)
+    with pytest.raises(errors.AuthenticationFailed) as caught:
+        await models(target, context=NO_RECORD)
+    assert "only keys made by this Playground installation" in caught.value.message
 
 
 async def test_text_completion_streams(demo):
