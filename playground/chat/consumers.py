@@ -44,6 +44,27 @@ def _allowed(user_id: int) -> bool:
 
 _conversation_for = database_sync_to_async(selectors.conversation_for)
 
+MAX_ID = 2**63 - 1  # ids are signed 64-bit integers (SQLite raises past that, not "not found")
+
+
+def _message_id(value: Any) -> int:
+    """A message id from a frame: a JSON integer that can be one. True, text, fractions,
+    lists and objects are no message of this conversation (ValueError)."""
+    if type(value) is not int or not 0 < value <= MAX_ID:
+        raise ValueError(f"Not a message id: {value!r}")
+    return value
+
+
+def _parent_id(content: dict[str, Any]) -> int | None:
+    """Where a sent message goes: after the branch shown (no "parent"), as a new first
+    question (0 or null), or after the message `parent` (Edit & resend)."""
+    if "parent" not in content:
+        return None
+    parent = content["parent"]
+    if parent is None or (type(parent) is int and parent == 0):
+        return 0
+    return _message_id(parent)
+
 
 @database_sync_to_async
 def _send_prepare(user, conversation_id: int, text: str, parent_id: int | None) -> services.Send:
@@ -218,9 +239,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         text = content.get("text")
         if not isinstance(text, str):
             raise ValidationError("Write a message first.")
-        # "parent" present: Edit & resend from that point (0 or null: a new first question).
-        parent_id = int(content["parent"] or 0) if "parent" in content else None
-        send = await _send_prepare(self.user, self.conversation_id, text, parent_id)
+        send = await _send_prepare(self.user, self.conversation_id, text, _parent_id(content))
         conversation = send.conversation
 
         async def rows() -> tuple[int, dict[str, Any]]:
@@ -241,7 +260,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def do_regenerate(self, content: dict[str, Any]) -> None:
         conversation = await self._member_conversation()
         answer, request, call = await database_sync_to_async(services.message_regenerate)(
-            conversation=conversation, user=self.user, message_id=int(content.get("message"))
+            conversation=conversation, user=self.user, message_id=_message_id(content.get("message"))
         )
         announce = {
             "type": "started",
@@ -254,7 +273,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         generation.start(answer.pk, conversation.pk, request, call, endpoint=endpoint, announce=announce)
 
     async def do_stop(self, content: dict[str, Any]) -> None:
-        answer = await _answer_to_stop(self.user, self.conversation_id, int(content.get("message")))
+        answer = await _answer_to_stop(self.user, self.conversation_id, _message_id(content.get("message")))
         await generation.cancel(answer.pk, self.conversation_id)
 
     # Channel-layer events, from other processes.

@@ -309,9 +309,10 @@ async def _first_while_rows(live: Live, rows, events: AsyncIterator) -> asyncio.
     """Read the answer's first event while another task writes its rows and announces it.
 
     The first event comes back in a done future (with the call's error if it failed before
-    its first event), or None when the rows could not be written: the call is cancelled and
-    the sockets told. Reading in this task, not in one of its own, saves the first token a
-    trip through the event loop; and the rows' task starts only after the request has left.
+    its first event, cancelled if it was stopped before it), or None when the rows could not
+    be written: the call is cancelled and the sockets told. Reading in this task, not in one
+    of its own, saves the first token a trip through the event loop; and the rows' task
+    starts only after the request has left.
     """
     reader = asyncio.current_task()
     first = asyncio.get_running_loop().create_future()
@@ -325,10 +326,16 @@ async def _first_while_rows(live: Live, rows, events: AsyncIterator) -> asyncio.
     try:
         first.set_result(await anext(events))
     except asyncio.CancelledError:
-        if not _failed(written):
+        if written.done() and not written.cancelled() and not _failed(written):
+            # Stop before the first token (it finds only answers whose rows are written):
+            # _relay_answer ends the answer as stopped, as it does a Stop mid-stream.
+            reader.uncancel()
+            first.cancel()
+        elif not _failed(written):
             written.cancel()  # cancelled from elsewhere (the server stopping)
             raise
-        reader.uncancel()  # by on_written
+        else:
+            reader.uncancel()  # by on_written
     except Exception as error:  # the call failed (or ended empty): _relay_answer tells how
         first.set_exception(error)
     try:

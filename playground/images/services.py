@@ -65,8 +65,12 @@ def _local_origin(target: Target) -> str | None:
 
 
 def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{parts.port or ''}"
+    """scheme://host:port of `url`; empty for what is not a valid URL (fetch_file says why)."""
+    try:
+        parts = urlsplit(url)
+        return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{parts.port or ''}"
+    except ValueError:  # an unclosed [ or a port out of range, in a provider's answer
+        return ""
 
 
 async def _keep_all(

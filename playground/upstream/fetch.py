@@ -36,9 +36,13 @@ async def fetch_file(url: str, *, allow_local: bool, max_bytes: int, timeouts: T
     `max_bytes`, by Content-Length or while streaming), or another UpstreamError.
     """
     timeouts = timeouts or Timeouts.from_settings()
-    host = urlsplit(url).hostname or "the address"
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname or "the address", parts.port  # an unclosed [ or a bad port raises
+    except ValueError:
+        raise errors.UrlNotAllowed("The file's address is not a valid URL.") from None
     if allow_local:
-        if urlsplit(url).scheme not in ("http", "https"):
+        if parts.scheme not in ("http", "https"):
             raise errors.UrlNotAllowed("Only http and https addresses can be downloaded.")
     else:
         check_url(url)
