@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+import playground.converters  # noqa: F401  (registers <id:…>, used by every app's URLs)
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("playground.accounts.urls")),

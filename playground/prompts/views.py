@@ -53,7 +53,8 @@ def prompt_library(request: HttpRequest, team_id: int) -> HttpResponse:
     filters = {
         "q": request.GET.get("q", ""),
         "tag": request.GET.get("tag", ""),
-        "owner": int(owner) if owner.isdigit() else None,
+        # An id no database column holds (64-bit) would fail the query (a 500), not find nothing.
+        "owner": int(owner) if owner.isdigit() and int(owner) < 2**63 else None,
         "sort": sort if sort in selectors.SORTS else "changed",
     }
     prompts = selectors.library(

@@ -419,3 +419,15 @@ async def test_rate_limits_are_shown_while_retrying_and_the_answer_still_comes(c
     assert "Retrying in 1.0 s" in notice["text"]
     assert frames[-1]["status"] == "done"
     await socket.disconnect()
+
+
+@pytest.mark.parametrize("path", ["/ws/chat/18446744073709551616/", "/ws/chat/abc/", "/ws/elsewhere/"])
+async def test_a_socket_path_that_is_no_conversation_is_refused_quietly(conversation, connect, path):
+    from channels.testing import WebsocketCommunicator
+
+    from playground.asgi import application
+
+    headers = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, code = await communicator.connect()
+    assert not connected and code == 4404
