@@ -21,6 +21,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("PLAYGROUND_DATA_DIR", str(BASE_DIR / "data")))
 
 SECRET_KEY = env_secret("SECRET_KEY") or local_secret(DATA_DIR, "secret_key")
+# Earlier keys, still accepted while signed things (sessions, the Demo provider's key) move on.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
