@@ -17,16 +17,9 @@ from playground.demo.app import application
 from playground.demo.keys import PREFIX, demo_key, is_demo_key
 from playground.providers.models import Provider
 from playground.providers.services import demo_provider_create
+from tests.demo.test_demo_app import INVALID_KEY
 from tests.factories import TeamFactory
 
-INVALID_KEY = {
-    "error": {
-        "message": "This demo server answers only keys made by this Playground installation; "
-        "use the Demo provider's key.",
-        "type": "invalid_request_error",
-        "code": "invalid_api_key",
-    }
-}
 NOT_OURS = [
     "random",
     "random with our prefix",
