@@ -128,9 +128,12 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels_redis's layer, riding out Redis timeouts, outages and restarts. The
+            # socket timeout is longer than the layer's blocking read (5 s), which must not be
+            # cut off while it waits for a message (redis-py 8 made it 5 s too).
+            "BACKEND": "playground.channel_layer.ResilientRedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}],
                 # Group sends over capacity are dropped silently; streams send batched
                 # updates, so size for bursts of many conversations at once.
                 "capacity": env_int("CHANNEL_CAPACITY", 1000),

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 from channels.layers import InMemoryChannelLayer
-from channels_redis.core import RedisChannelLayer
 
+from playground.channel_layer import ResilientRedisChannelLayer
+from tests.faults import RedisServer, TcpProxy
 from tests.services import POSTGRES_URL, REDIS_URL, require
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,8 +45,8 @@ def test_urls_switch_to_postgresql_and_redis(tmp_path):
         PLAYGROUND_DATA_DIR=str(tmp_path), DATABASE_URL=POSTGRES_URL, REDIS_URL=REDIS_URL
     )
     assert chosen["engine"] == "django.db.backends.postgresql"
-    assert chosen["layer"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert chosen["layer"]["CONFIG"]["hosts"] == [REDIS_URL]
+    assert chosen["layer"]["BACKEND"] == "playground.channel_layer.ResilientRedisChannelLayer"
+    assert [host["address"] for host in chosen["layer"]["CONFIG"]["hosts"]] == [REDIS_URL]
     assert chosen["cache"] == "django.core.cache.backends.redis.RedisCache"
 
 
@@ -55,7 +56,7 @@ def layer(request, tmp_path):
         return InMemoryChannelLayer()
     require("redis")
     config = settings_in_a_fresh_process(PLAYGROUND_DATA_DIR=str(tmp_path), REDIS_URL=REDIS_URL)["layer"]["CONFIG"]
-    return RedisChannelLayer(**config)
+    return ResilientRedisChannelLayer(**config)
 
 
 async def test_group_messages_reach_every_member_in_order(layer):
@@ -74,3 +75,89 @@ async def test_group_messages_reach_every_member_in_order(layer):
         await layer.group_discard(group, second)
         if hasattr(layer, "flush"):
             await layer.flush()
+
+
+# --- Faults: a private Redis, cut off and restarted under the layer ------------------------
+
+
+@pytest.fixture
+def private_redis():
+    server = RedisServer()
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def proxy(private_redis):
+    through = TcpProxy(private_redis.port)
+    yield through
+    through.close()
+
+
+def layer_on(url: str, tmp_path) -> ResilientRedisChannelLayer:
+    """The layer exactly as the settings configure it, on `url`."""
+    config = settings_in_a_fresh_process(PLAYGROUND_DATA_DIR=str(tmp_path), REDIS_URL=url)["layer"]["CONFIG"]
+    return ResilientRedisChannelLayer(**config)
+
+
+def connections_received(server: RedisServer) -> int:
+    import redis
+
+    with redis.Redis(port=server.port) as client:
+        return client.info("stats")["total_connections_received"]
+
+
+async def test_an_idle_read_outlasts_the_redis_socket_timeout_without_reconnecting(private_redis, tmp_path):
+    """redis-py 8's 5 s socket timeout cut the layer's 5 s blocking read: every idle socket
+    closed with 1011 about every 5 s (django/channels_redis#422)."""
+    layer = layer_on(private_redis.url, tmp_path)
+    channel = await layer.new_channel()
+    read = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.wait({read}, timeout=0.5)  # the read is under way
+    before = connections_received(private_redis)
+    done, _ = await asyncio.wait({read}, timeout=12)  # two blocking reads and more
+    assert not done
+    assert connections_received(private_redis) == before + 1  # only ours, just now; none by the layer
+    await layer.send(channel, {"type": "chat.ping"})
+    assert (await asyncio.wait_for(read, 5))["type"] == "chat.ping"
+    await layer.flush()
+
+
+async def test_a_read_waits_through_a_cut_and_gets_what_is_sent_after(proxy, tmp_path):
+    layer = layer_on(f"redis://127.0.0.1:{proxy.port}/0", tmp_path)
+    channel = await layer.new_channel()
+    await layer.group_add("watchers", channel)
+    read = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.wait({read}, timeout=0.5)
+    proxy.cut()
+    done, _ = await asyncio.wait({read}, timeout=3)  # failed reads are retried, not raised
+    assert not done
+    proxy.restore()
+    sender = layer_on(f"redis://127.0.0.1:{proxy.port}/0", tmp_path)
+    await sender.group_send("watchers", {"type": "chat.after"})
+    assert (await asyncio.wait_for(read, 15))["type"] == "chat.after"
+    await layer.flush()
+
+
+async def test_after_a_redis_restart_a_channel_is_in_its_groups_again(private_redis, tmp_path):
+    """This Redis keeps nothing on disk: a restart forgets every group, and with it every
+    page's cross-worker relay, unless the layer joins them again."""
+    import redis.asyncio
+
+    layer = layer_on(private_redis.url, tmp_path)
+    channel = await layer.new_channel()
+    await layer.group_add("watchers", channel)
+    read = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.wait({read}, timeout=0.5)
+    private_redis.stop()
+    private_redis.start()
+    async with redis.asyncio.Redis(port=private_redis.port) as client:
+        async with asyncio.timeout(15):
+            while not await client.zcard(layer._group_key("watchers")):
+                await asyncio.sleep(0.1)  # polling a condition: the layer has joined again
+    sender = layer_on(private_redis.url, tmp_path)
+    await sender.group_send("watchers", {"type": "chat.after"})
+    assert (await asyncio.wait_for(read, 10))["type"] == "chat.after"
+    assert not read.cancelled()
+    await layer.flush()

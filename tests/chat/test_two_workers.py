@@ -47,31 +47,30 @@ def _start_worker(env: dict[str, str]) -> tuple[subprocess.Popen, int, object]:
     return process, port, output
 
 
-@pytest.fixture(scope="module")
-def workers(django_db_setup, django_db_blocker):
-    """Ports of two Daphne processes on the test database and Redis."""
+def worker_env(django_db_blocker, redis_url: str) -> dict[str, str]:
+    """The environment of a Daphne worker on the test database and the Redis at `redis_url`."""
     require("postgres")
-    require("redis")
     with django_db_blocker.unblock():
         db = connection.settings_dict
     if db["ENGINE"] != "django.db.backends.postgresql":
         pytest.skip(
-            "Two-worker tests run on PostgreSQL: `make test` runs them in its PostgreSQL pass "
+            "Multi-worker tests run on PostgreSQL: `make test` runs them in its PostgreSQL pass "
             "(or set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)"
         )
     database_url = (
         f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     )
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "PLAYGROUND_DATA_DIR": str(settings.DATA_DIR),  # the same encryption keys as this process
         "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
+        "REDIS_URL": redis_url,
         "PYTHONUNBUFFERED": "1",
     }
-    started = [_start_worker(env), _start_worker(env)]
-    yield [port for _, port, _ in started]
+
+
+def stop_workers(started) -> None:
     for process, _, output in started:
         process.terminate()
         try:
@@ -79,6 +78,16 @@ def workers(django_db_setup, django_db_blocker):
         except subprocess.TimeoutExpired:
             process.kill()
         output.close()
+
+
+@pytest.fixture(scope="module")
+def workers(django_db_setup, django_db_blocker):
+    """Ports of two Daphne processes on the test database and Redis."""
+    require("redis")
+    env = worker_env(django_db_blocker, REDIS_URL)
+    started = [_start_worker(env), _start_worker(env)]
+    yield [port for _, port, _ in started]
+    stop_workers(started)
 
 
 @pytest.fixture
