@@ -23,6 +23,19 @@ class DecryptionFailed(Exception):
     """The stored secret cannot be read with the configured keys (a key was removed?)."""
 
 
+WHAT_TO_DO = (
+    "Restore the key file from a backup (or set PLAYGROUND_ENCRYPTION_KEYS to the keys it held) and "
+    "restart; if the keys are lost for good, revoke the stored API keys and add them again."
+)
+
+
+def _stored_secrets() -> int:
+    """How many API keys and secret headers are stored encrypted."""
+    from playground.providers.models import ApiKey, ProviderHeader
+
+    return ApiKey.objects.count() + ProviderHeader.objects.filter(secret=True).count()
+
+
 def keys_file() -> Path:
     return Path(settings.DATA_DIR) / KEYS_FILE
 
@@ -50,6 +63,12 @@ def _keys_in_file(path: Path) -> list[str]:
     seen = _read_keys.get(path)
     if seen is not None and seen[0] == version:
         return seen[1]
+    if version is None and (stored := _stored_secrets()):
+        # A new key would read none of them, and later ones would be encrypted apart.
+        raise DecryptionFailed(
+            f"The encryption key file {path} is missing, so the {stored} stored API keys and secret "
+            f"headers cannot be read. {WHAT_TO_DO}"
+        )
     text = local_secret(path.parent, path.name, make=lambda: Fernet.generate_key().decode())
     keys = [key.strip() for key in text.replace("\n", ",").split(",") if key.strip()]
     if version is not None:  # stat'ed before reading: a change after it is seen next time
@@ -74,7 +93,26 @@ def decrypt(token: bytes) -> str:
     try:
         return fernet().decrypt(bytes(token)).decode()
     except InvalidToken:
-        raise DecryptionFailed("A stored secret could not be decrypted with the configured encryption keys.") from None
+        raise DecryptionFailed(
+            f"A stored API key could not be decrypted: the encryption keys are not the ones it was saved with. "
+            f"{WHAT_TO_DO}"
+        ) from None
+
+
+def keys_problem() -> str | None:
+    """Why the stored secrets cannot be read with the configured keys (None if they can,
+    or if there are none): checked before the server starts."""
+    from playground.providers.models import ApiKey, ProviderHeader
+
+    try:
+        key = ApiKey.objects.order_by("-pk").first()
+        header = ProviderHeader.objects.filter(secret=True).exclude(ciphertext=None).order_by("-pk").first()
+        for secret in (key, header):
+            if secret is not None:
+                decrypt(secret.ciphertext)
+    except DecryptionFailed as error:
+        return str(error)
+    return None
 
 
 def rotate(token: bytes) -> bytes:

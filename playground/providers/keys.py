@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from playground.providers import crypto
 from playground.providers.models import ApiKey, Provider, ProviderHeader, SchemaSource
 from playground.providers.profiles import profile_document, profile_meta
 from playground.rows import Columns, fetch
@@ -133,10 +134,14 @@ def target_for(user, provider: Provider, *, project=None, key: ApiKey | None = N
         idle=provider.idle_timeout,
         total=provider.total_timeout,
     )
+    try:
+        api_key, headers = key.secret(), _headers_of(provider)
+    except crypto.DecryptionFailed as error:  # said where the key is used, never a bare 500
+        raise NoKey(str(error)) from None
     target = Target(
         base_url=provider.base_url,
-        api_key=key.secret(),
-        headers=_headers_of(provider),
+        api_key=api_key,
+        headers=headers,
         paths=schema.paths(),
         allow_local=provider.reaches_local,
         timeouts=timeouts,

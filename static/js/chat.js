@@ -14,6 +14,9 @@
   const questions = new Map(); // answer id -> id of the question shown by this script
   let socket = null;
   let retryDelay = 500;
+  // A question sent but not yet taken by the server ("started"): if the server refuses it,
+  // it goes back into the box, so nothing the person wrote is lost.
+  let unsent = null;
 
   function bodyOf(id) {
     return document.getElementById(`message-${id}-body`);
@@ -79,6 +82,7 @@
   function handle(frame) {
     switch (frame.type) {
       case "started":
+        if (String(frame.by) === chat.dataset.user) unsent = null; // the server has the question now
         if (frame.question && !document.getElementById(`message-${frame.question.id}`)) {
           article(frame.question.id, "user", frame.question.text);
           questions.set(frame.message, frame.question.id);
@@ -125,6 +129,7 @@
       case "error":
         connection.textContent = frame.error;
         connection.setAttribute("role", "alert");
+        restoreUnsent();
         break;
     }
   }
@@ -149,6 +154,12 @@
     if (socket) socket.close(); // the close handler connects again and gets fresh snapshots
   }
 
+  function restoreUnsent() {
+    const box = document.getElementById("composer-text");
+    if (unsent !== null && box && !box.value) box.value = unsent;
+    unsent = null;
+  }
+
   function send(frame) {
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
     else {
@@ -167,6 +178,7 @@
       const frame = { type: "send", text: text.value };
       if (composer.dataset.parent !== undefined) frame.parent = composer.dataset.parent ? Number(composer.dataset.parent) : 0;
       if (send(frame)) { // the text is kept when it could not be sent
+        unsent = frame.text;
         text.value = "";
         delete composer.dataset.parent;
         if (frame.parent !== undefined) setTimeout(() => location.reload(), 300); // show the new branch

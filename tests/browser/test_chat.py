@@ -47,6 +47,17 @@ def test_send_and_watch_the_answer_stream_then_render(page, sign_in, conversatio
     assert page.csp_violations == []
 
 
+def test_a_question_the_server_refuses_goes_back_into_the_box(page, sign_in, conversation, acme):
+    acme.provider.api_keys.all().delete()  # nothing to send it with
+    open_chat(page, sign_in, conversation)
+    box = page.get_by_label("Message", exact=True)
+    box.fill("A question worth keeping")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("There is no API key for Demo yet")
+    expect(box).to_have_value("A question worth keeping")
+    assert not Message.objects.exists()
+
+
 def test_stop_keeps_the_partial_text(page, sign_in, conversation):
     conversation.model = "demo-long"
     conversation.save()

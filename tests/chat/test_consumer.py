@@ -431,3 +431,15 @@ async def test_a_socket_path_that_is_no_conversation_is_refused_quietly(conversa
     communicator = WebsocketCommunicator(application, path, headers=headers)
     connected, code = await communicator.connect()
     assert not connected and code == 4404
+
+
+async def test_with_other_encryption_keys_the_sender_is_told_what_to_do(conversation, connect, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv("PLAYGROUND_ENCRYPTION_KEYS", Fernet.generate_key().decode())  # not the key it was saved with
+    socket, _, _ = await connect(conversation)
+    await socket.send_json_to({"type": "send", "text": "Hello"})
+    frame = await socket.receive_json_from(timeout=10)
+    assert frame["type"] == "error" and "Restore the key file" in frame["error"]
+    assert not await sync_to_async(Message.objects.exists)()  # the page puts the text back in the box
+    await socket.disconnect()

@@ -88,3 +88,54 @@ def test_a_running_process_reads_keys_another_process_added_to_the_file():
     replacement.replace(path)  # as rotate_encryption_keys does, from another process
     assert crypto.configured_keys() == [new, *old]
     assert crypto.decrypt(token) == PLAIN
+
+
+def stored_key(plain: str = PLAIN) -> ApiKey:
+    key = ApiKey(provider=ProviderFactory(), owner=None)
+    key.set_secret(plain)
+    key.save()
+    return key
+
+
+def test_a_missing_key_file_is_never_replaced_while_keys_are_stored(db, settings, tmp_path):
+    from django.core.management import CommandError
+
+    settings.DATA_DIR = tmp_path
+    stored_key()
+    crypto.keys_file().unlink()  # lost with a volume, or a new data folder
+
+    refused = "is missing, so the 1 stored API keys and secret headers cannot be read"
+    for use in (lambda: crypto.encrypt("another key"), lambda: ApiKey.objects.get().secret()):
+        try:
+            use()
+        except crypto.DecryptionFailed as error:
+            assert refused in str(error) and "Restore the key file" in str(error)
+        else:
+            raise AssertionError("a missing key file was replaced by a new one")
+    assert not crypto.keys_file().exists()
+    # The server does not start on it: `make run` stops at bootstrap, deployments at migrate.
+    try:
+        call_command("bootstrap", stdout=StringIO())
+    except CommandError as error:
+        assert str(error).startswith("Playground will not start: ") and refused in str(error)
+    else:
+        raise AssertionError("bootstrap went on")
+    from django.core.management.base import SystemCheckError
+
+    try:
+        call_command("check", "--database", "default", stdout=StringIO(), stderr=StringIO())
+    except SystemCheckError as error:
+        assert "playground.E001" in str(error) and refused in str(error)
+    else:
+        raise AssertionError("the check passed")
+
+
+def test_with_other_keys_testing_a_key_says_what_to_do(client, team_with_roles, demo_provider, monkeypatch):
+    from django.urls import reverse
+
+    monkeypatch.setenv("PLAYGROUND_ENCRYPTION_KEYS", Fernet.generate_key().decode())  # not the key it was saved with
+    client.force_login(team_with_roles.users["admin"])
+    key = demo_provider.api_keys.get()
+    page = client.post(reverse("key_test", args=[key.pk]), follow=True).content.decode()
+    assert "could not be decrypted: the encryption keys are not the ones it was saved with" in page
+    assert "Restore the key file" in page

@@ -10,11 +10,12 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from playground.accounts import services
 from playground.chat.services import interrupted_mark_all
+from playground.providers.crypto import keys_problem
 from playground.providers.services import demo_provider_create
 
 
@@ -25,6 +26,9 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="admin")
 
     def handle(self, *args, username: str, **options):
+        problem = keys_problem()
+        if problem:  # `make run` stops here rather than serve keys nobody can read
+            raise CommandError(f"Playground will not start: {problem}")
         interrupted = interrupted_mark_all()
         if interrupted:
             self.stdout.write(
