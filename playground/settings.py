@@ -282,6 +282,9 @@ EMBEDDINGS_BATCH_SIZE = env_int("EMBEDDINGS_BATCH_SIZE", 256)
 # Generated pictures are kept here, named by content hash, and handed out only by views that
 # check team membership: never serve this folder directly.
 PRIVATE_MEDIA_ROOT = DATA_DIR / "media"
+# On SIGTERM a worker stops taking answers and lets those streaming finish for this long; the
+# rest end "interrupted" with their text. Keep it below the process manager's own kill delay.
+SHUTDOWN_GRACE_S = env_float("SHUTDOWN_GRACE_S", 20.0)
 # Largest request body accepted (the largest upload is a 10 MB embeddings file, with its form);
 # a bigger one is refused with 413 before it is read (playground/limits.py). Django's own
 # check on form fields gets the same figure, so a 5 MB pasted schema reaches its form (which

@@ -44,6 +44,7 @@ def _allowed(user_id: int) -> bool:
 
 _conversation_for = database_sync_to_async(selectors.conversation_for)
 
+RESTARTING = "This server is restarting; send again in a moment (your text is kept)."
 MAX_ID = 2**63 - 1  # ids are signed 64-bit integers (SQLite raises past that, not "not found")
 
 
@@ -127,12 +128,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.group = generation.group_name(self.conversation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        generation.watching_started()
+        # What is live now: a page reconnecting ends, from its saved version, any answer it
+        # still shows streaming that is not in this list (it ended while the page was away).
+        self.outbox.put_nowait({"type": "live", "messages": streaming})
         await self._send_snapshots(streaming)
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "outbox"):
             return
         hub.unsubscribe(self.conversation_id, self.outbox.put_nowait)
+        generation.watching_ended()
         await self.channel_layer.group_discard(self.group, self.channel_name)
         self.writer.cancel()
 
@@ -189,7 +195,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             else:
                 remote = True
         if remote:
-            await self.channel_layer.group_send(self.group, {"type": "chat.sync", "reply_to": self.channel_name})
+            sync = {"type": "chat.sync", "reply_to": self.channel_name, "conversation": self.conversation_id}
+            await self.channel_layer.group_send(self.group, sync)
 
     async def error(self, text: str) -> None:
         self.outbox.put_nowait({"type": "error", "error": text})
@@ -235,7 +242,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """The conversation, checked again for every action: a member may have been removed."""
         return await _conversation_for(self.user, self.conversation_id, role=Role.MEMBER)
 
+    @staticmethod
+    def _accepting() -> None:
+        if not generation.accepting():  # SIGTERM: this worker finishes what it has, nothing new
+            raise ValidationError(RESTARTING)
+
     async def do_send(self, content: dict[str, Any]) -> None:
+        self._accepting()
         text = content.get("text")
         if not isinstance(text, str):
             raise ValidationError("Write a message first.")
@@ -258,6 +271,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         generation.start_before_rows(conversation.pk, send.request, send.call, rows, endpoint=endpoint)
 
     async def do_regenerate(self, content: dict[str, Any]) -> None:
+        self._accepting()
         conversation = await self._member_conversation()
         answer, request, call = await database_sync_to_async(services.message_regenerate)(
             conversation=conversation, user=self.user, message_id=_message_id(content.get("message"))
@@ -284,13 +298,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 self.outbox.put_nowait(item)
 
     async def chat_stop(self, event: dict[str, Any]) -> None:
-        generation.cancel_local(event["message"], self.conversation_id)
+        """Stop and snapshot requests are for the generating process's own channel, which
+        answers them whether or not a socket is open there (generation._serve)."""
 
-    async def chat_sync(self, event: dict[str, Any]) -> None:
-        for live in list(generation.LIVE.values()):
-            if live.conversation_id == self.conversation_id:
-                found = generation.snapshot(live.message_id)
-                await self.channel_layer.send(event["reply_to"], {"type": "chat.snapshot", "event": found})
+    chat_sync = chat_stop
 
     async def chat_snapshot(self, event: dict[str, Any]) -> None:
         self.outbox.put_nowait(event["event"])

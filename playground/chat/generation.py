@@ -11,8 +11,11 @@ arrived is kept. Closing a tab does not stop it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
+import signal
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,11 +23,13 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
 
-from playground import upstream
+from playground import later, upstream
 from playground.chat import hub
-from playground.chat.models import Message, Status
+from playground.chat.models import ANSWER_LEASE, INTERRUPTED_TEXT, Message, Status
 from playground.upstream import errors
 from playground.upstream.events import (
     Finish,
@@ -47,6 +52,11 @@ COALESCE_S = 0.04
 STREAMS_PER_STEP = 100
 MAX_COALESCE_S = 0.5
 CHECKPOINT_S = 1.0
+# Leases (models.ANSWER_LEASE, 10 s) are renewed this often; orphans are looked for this
+# often by every process with sockets open: a dead owner's answer ends within 15 s.
+UNSAVED = "Not saved yet: the database cannot be reached. The answer is kept and saved when it is back."
+RENEW_S = 3.0
+SWEEP_S = 3.0
 RELAY_S = 0.25
 # Markdown of a streaming answer is re-rendered at most this often, and never more often than
 # 20 times its own rendering time, so that the cost stays linear in the answer's length.
@@ -77,6 +87,7 @@ class Live:
     next_render: float = 0.0
     saved_seq: int = 0  # the seq of the text last written to the database
     ended: bool = False  # the final save is under way: no more checkpoints
+    shut_down: bool = False  # cancelled because the server is stopping, not by Stop
 
     def publish(self, event: dict[str, Any]) -> None:
         """To this process's sockets now; to other processes' with the next batch."""
@@ -87,6 +98,10 @@ class Live:
 
 LIVE: dict[int, Live] = {}
 _checkpointers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+_sweepers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+# This process's own channel, in the group of every conversation it generates in: it answers
+# snapshot requests and Stop from other workers whether or not a socket is open here.
+_servers: dict[asyncio.AbstractEventLoop, tuple[str, asyncio.Task]] = {}
 
 
 def snapshot(message_id: int) -> dict[str, Any] | None:
@@ -148,6 +163,76 @@ def start_before_rows(
     return live.task
 
 
+# --- Stopping the server (SIGTERM) ---------------------------------------------------------
+
+_draining = False
+EXIT_AFTER_DRAIN_S = 5.0
+
+
+def accepting() -> bool:
+    """False once the server was asked to stop: new answers go to another worker."""
+    return not _draining
+
+
+def install_shutdown() -> None:
+    """On SIGTERM, drain before the server's own handler stops it (once per process)."""
+    global _shutdown_installed
+    if _shutdown_installed:
+        return
+    _shutdown_installed = True
+    loop, pid = asyncio.get_running_loop(), os.getpid()
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame) -> None:
+        if os.getpid() == pid and loop.is_running():
+            loop.call_soon_threadsafe(lambda: loop.create_task(_drain(previous, signum)))
+        else:  # a forked child, or a loop that is gone (tests): stop as before
+            _stop_as_before(previous, signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+
+
+def _stop_as_before(previous, signum: int) -> None:
+    if callable(previous):
+        previous(signum, None)
+    else:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
+_shutdown_installed = False
+
+
+async def _drain(previous, signum: int) -> None:
+    """Stop taking answers, save every live answer's text now, let them finish within
+    settings.SHUTDOWN_GRACE_S, end the rest as interrupted (text kept), then stop."""
+    global _draining
+    if _draining:
+        return
+    _draining = True
+    live = [each for each in LIVE.values() if not each.ended]
+    logger.warning("Stopping: %d answers streaming, %s s to finish", len(live), settings.SHUTDOWN_GRACE_S)
+    try:
+        await _save_texts([(each.text, each.seq, each.message_id) for each in live])
+    except Exception:  # their final saves write it anyway
+        logger.warning("Could not save the streaming answers before stopping", exc_info=True)
+    tasks = {each.task for each in LIVE.values() if each.task is not None}
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=settings.SHUTDOWN_GRACE_S)
+        for each in list(LIVE.values()):
+            if each.task in pending:
+                each.shut_down = True
+                each.task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=10)  # their final saves
+    if not await later.flush():
+        logger.error("Stopping with %d writes the database did not take; they are lost", later.waiting())
+    # Everything is saved. Daphne's own stop can wait on open sockets for good (seen here
+    # about one time in three), so the process ends at the latest EXIT_AFTER_DRAIN_S later.
+    threading.Timer(EXIT_AFTER_DRAIN_S, os._exit, args=(0,)).start()
+    _stop_as_before(previous, signum)
+
+
 def _stream_of(endpoint: str):
     return upstream.stream_completion if endpoint == "completions" else upstream.stream_chat
 
@@ -158,8 +243,11 @@ def _register(live: Live, announce: dict[str, Any] | None) -> None:
     loop = asyncio.get_running_loop()
     live.next_render = loop.time() + RENDER_S
     LIVE[live.message_id] = live
+    install_shutdown()
     if loop not in _checkpointers:
         _checkpointers[loop] = loop.create_task(_checkpoint_all(loop))
+    if live.relaying:
+        loop.create_task(_serve_conversation(live.conversation_id))
     if announce is not None:
         live.publish(announce)
 
@@ -177,7 +265,8 @@ async def cancel(message_id: int, conversation_id: int) -> None:
     """Stop a generation wherever it runs: here directly, elsewhere through the channel layer."""
     if not cancel_local(message_id, conversation_id):
         layer = get_channel_layer()
-        await layer.group_send(group_name(conversation_id), {"type": "chat.stop", "message": message_id})
+        stop = {"type": "chat.stop", "message": message_id, "conversation": conversation_id}
+        await layer.group_send(group_name(conversation_id), stop)
 
 
 def _flush(live: Live) -> None:
@@ -223,10 +312,14 @@ async def _relay(live: Live) -> None:
         logger.warning("Could not relay %d events of message %s", len(events), live.message_id, exc_info=True)
 
 
+def _save_now(message_id: int, fields: dict[str, Any]) -> None:
+    Message.objects.filter(pk=message_id).update(**fields)
+
+
 @sync_to_async
 def _save(message_id: int, **fields: Any) -> None:
     close_old_connections()
-    Message.objects.filter(pk=message_id).update(**fields)
+    _save_now(message_id, fields)
 
 
 @sync_to_async
@@ -245,9 +338,16 @@ async def _checkpoint_all(loop: asyncio.AbstractEventLoop) -> None:
     streaming, a save each would queue a hundred trips a second ahead of every page load
     and send in that one thread.
     """
+    next_renewal = loop.time() + RENEW_S
     try:
         while LIVE:
             await asyncio.sleep(CHECKPOINT_S)
+            if loop.time() >= next_renewal:
+                next_renewal = loop.time() + RENEW_S
+                try:
+                    await _renew([live.message_id for live in list(LIVE.values()) if not live.ended])
+                except Exception:  # the lease has 10 s; the next renewal may get through
+                    logger.warning("Could not renew the leases of %d streaming answers", len(LIVE), exc_info=True)
             rows = [
                 (live.text, live.seq, live.message_id)
                 for live in list(LIVE.values())
@@ -267,6 +367,120 @@ async def _checkpoint_all(loop: asyncio.AbstractEventLoop) -> None:
     finally:
         if _checkpointers.get(loop) is asyncio.current_task():
             del _checkpointers[loop]
+
+
+@sync_to_async
+def _renew(message_ids: list[int]) -> None:
+    close_old_connections()
+    until = timezone.now() + ANSWER_LEASE
+    Message.objects.filter(pk__in=message_ids, status=Status.STREAMING).update(lease_until=until)
+
+
+@sync_to_async
+def _interrupt_orphans() -> list[tuple[int, int, int]]:
+    """Mark answers whose owner is gone interrupted: (id, conversation, seq) of those this
+    process marked (a row another process marked first is not counted twice)."""
+    from playground.chat.services import orphans
+
+    close_old_connections()
+    marked = []
+    for message_id, conversation_id, seq in orphans().values_list("pk", "conversation_id", "seq"):
+        if message_id in LIVE:
+            continue  # ours, alive: its renewal was late (a busy moment); the next one comes
+        changed = (
+            orphans().filter(pk=message_id).update(status=Status.INTERRUPTED, error=INTERRUPTED_TEXT, lease_until=None)
+        )
+        if changed:
+            marked.append((message_id, conversation_id, seq))
+    return marked
+
+
+def watching_started() -> None:
+    """A socket opened in this process: look for orphaned answers while any socket is open."""
+    loop = asyncio.get_running_loop()
+    if loop not in _sweepers:
+        _sweepers[loop] = loop.create_task(_sweep(loop))
+
+
+def watching_ended() -> None:
+    """A socket closed: with none left and nothing generating, stop looking."""
+    loop = asyncio.get_running_loop()
+    if not hub.any_watched() and not LIVE and (sweeper := _sweepers.pop(loop, None)) is not None:
+        sweeper.cancel()
+
+
+async def _sweep(loop: asyncio.AbstractEventLoop) -> None:
+    """Every SWEEP_S, end the answers whose owner died, for every watcher on every worker."""
+    try:
+        while hub.any_watched() or LIVE:
+            await asyncio.sleep(SWEEP_S)
+            try:
+                marked = await _interrupt_orphans()
+            except Exception:  # the database is away: the next round tries again
+                logger.warning("Could not look for answers whose worker stopped", exc_info=True)
+                continue
+            for message_id, conversation_id, seq in marked:
+                done = {
+                    "type": "done",
+                    "message": message_id,
+                    "seq": seq,
+                    "status": str(Status.INTERRUPTED),
+                    "error": INTERRUPTED_TEXT,
+                }
+                hub.publish(conversation_id, done)
+                if _spans_processes():
+                    try:
+                        await get_channel_layer().group_send(
+                            group_name(conversation_id), {"type": "chat.relay", "origin": PROCESS, "events": [done]}
+                        )
+                    except Exception:  # pages elsewhere learn it on their next reconnect
+                        logger.warning("Could not tell other workers that %s was interrupted", message_id)
+    finally:
+        if _sweepers.get(loop) is asyncio.current_task():
+            del _sweepers[loop]
+
+
+async def _serve_conversation(conversation_id: int) -> None:
+    """Put this process's own channel in the conversation's group (made on first use)."""
+    loop = asyncio.get_running_loop()
+    layer = get_channel_layer()
+    if loop not in _servers:
+        channel = await layer.new_channel()
+        _servers[loop] = (channel, loop.create_task(_serve(channel)))
+    try:
+        await layer.group_add(group_name(conversation_id), _servers[loop][0])
+    except Exception:
+        logger.warning("Could not join conversation %s's group", conversation_id, exc_info=True)
+
+
+async def _serve(channel: str) -> None:
+    """Answer other workers' snapshot requests and Stops for the answers generated here."""
+    layer = get_channel_layer()
+    while True:
+        message = await layer.receive(channel)
+        kind, conversation_id = message.get("type"), message.get("conversation")
+        if kind == "chat.sync":
+            for live in list(LIVE.values()):
+                if live.conversation_id == conversation_id and (found := snapshot(live.message_id)) is not None:
+                    await layer.send(message["reply_to"], {"type": "chat.snapshot", "event": found})
+        elif kind == "chat.stop":
+            cancel_local(message["message"], conversation_id)
+
+
+async def _leave_conversation(loop: asyncio.AbstractEventLoop, conversation_id: int) -> None:
+    """No answer of the conversation is generated here any more: leave its group (and, with
+    nothing generating at all, stop serving)."""
+    server = _servers.get(loop)
+    if server is None or any(live.conversation_id == conversation_id for live in LIVE.values()):
+        return
+    channel, task = server
+    try:
+        await get_channel_layer().group_discard(group_name(conversation_id), channel)
+    except Exception:
+        logger.warning("Could not leave conversation %s's group", conversation_id, exc_info=True)
+    if not LIVE and _servers.get(loop) == server:
+        del _servers[loop]
+        task.cancel()
 
 
 async def _first_then(first: asyncio.Future, rest: AsyncIterator) -> AsyncIterator:
@@ -406,6 +620,8 @@ async def _relay_answer(live: Live, events: AsyncIterator, request: dict[str, An
                 await _relay(live)
     except asyncio.CancelledError:
         status = Status.STOPPED
+        if live.shut_down:
+            status, error_text = Status.INTERRUPTED, INTERRUPTED_TEXT
     except errors.UpstreamError as error:
         status, error_text = Status.ERROR, error.message
     except Exception:
@@ -440,12 +656,19 @@ async def _relay_answer(live: Live, events: AsyncIterator, request: dict[str, An
                 completion_tokens=usage.completion_tokens,
                 tokens_estimated=usage.estimated,
             )
-        await asyncio.shield(_save(live.message_id, **fields))
         done = {"type": "done", "message": live.message_id, "seq": live.seq, "status": str(status), "error": error_text}
+        try:
+            await asyncio.shield(_save(live.message_id, **fields))
+        except Exception:  # the database is away: keep the answer and save it when it is back
+            later.keep(f"answer {live.message_id}", functools.partial(_save_now, live.message_id, fields))
+            done["notice"] = UNSAVED
         live.publish(done)
         await _relay(live)
         LIVE.pop(live.message_id, None)
+        if live.relaying:
+            await _leave_conversation(loop, live.conversation_id)
         if not LIVE:  # nothing left to checkpoint: no task lingers (a test's loop can close)
             checkpointer = _checkpointers.pop(loop, None)
             if checkpointer is not None:
                 checkpointer.cancel()
+            watching_ended()

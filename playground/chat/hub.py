@@ -36,3 +36,7 @@ def publish(conversation_id: int, event: dict[str, Any]) -> None:
 
 def watched(conversation_id: int) -> bool:
     return bool(_listeners.get(conversation_id))
+
+
+def any_watched() -> bool:
+    return bool(_listeners)

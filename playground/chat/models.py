@@ -6,6 +6,8 @@ conversation's `current_leaf` says which branch is shown.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 
@@ -45,6 +47,12 @@ class Status(models.TextChoices):
     ERROR = "error", "Error"
 
 
+# A streaming answer's owner (the process generating it) renews its lease every few seconds;
+# an answer whose lease ran out has lost its owner, and any worker marks it interrupted.
+ANSWER_LEASE = timedelta(seconds=10)
+INTERRUPTED_TEXT = "The server generating this answer stopped; the text so far is kept."
+
+
 class Message(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
@@ -53,6 +61,7 @@ class Message(models.Model):
     # Sanitised markdown of a finished answer, rendered once (pages with many answers stay fast).
     html = models.TextField(blank=True, editable=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DONE)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)  # while streaming
     error = models.TextField(blank=True)
     model = models.CharField(max_length=200, blank=True)
     params = models.JSONField(default=dict, blank=True, help_text="The exact request fields sent.")

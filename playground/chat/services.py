@@ -7,10 +7,12 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from playground.audit.models import Action
 from playground.audit.services import audit_record
-from playground.chat.models import Conversation, Message, Mode, Status
+from playground.chat.models import ANSWER_LEASE, INTERRUPTED_TEXT, Conversation, Message, Mode, Status
 from playground.providers.keys import provider_schema, target_for
 from playground.schema.roles import history_policy
 
@@ -202,6 +204,7 @@ def _answer_create(conversation: Conversation, question: Message, user, request:
         parent=question,
         role="assistant",
         status=Status.STREAMING,
+        lease_until=timezone.now() + ANSWER_LEASE,  # the generation renews it while it runs
         model=conversation.model,
         params={key: value for key, value in request.items() if key not in ("messages", "prompt")},
         created_by=user,
@@ -211,8 +214,14 @@ def _answer_create(conversation: Conversation, question: Message, user, request:
     return answer
 
 
+def orphans() -> QuerySet[Message]:
+    """Answers still "streaming" whose owner stopped renewing their lease: it is gone. (No
+    lease at all: left by a version before leases.)"""
+    expired = Q(lease_until__lt=timezone.now()) | Q(lease_until__isnull=True)
+    return Message.objects.filter(expired, status=Status.STREAMING)
+
+
 def interrupted_mark_all() -> int:
-    """At server start: answers left "streaming" by a process that died keep their text."""
-    return Message.objects.filter(status=Status.STREAMING).update(
-        status=Status.INTERRUPTED, error="The server stopped while this answer was streaming; the text so far is kept."
-    )
+    """At server start: answers a process that died left "streaming" keep their text. Only
+    those whose lease ran out: another worker may be generating the rest right now."""
+    return orphans().update(status=Status.INTERRUPTED, error=INTERRUPTED_TEXT, lease_until=None)

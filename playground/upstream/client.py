@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import logging
 import random
 import time
@@ -28,6 +29,7 @@ import orjson
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from playground import later
 from playground.upstream import errors, fastpath
 from playground.upstream.events import (
     ChatResult,
@@ -327,8 +329,8 @@ class _Call:
             await asyncio.shield(sync_to_async(usage_record_create, thread_sensitive=True)(**fields))
         except asyncio.CancelledError:
             raise
-        except Exception:
-            logger.exception("Could not write the usage record of a %s call", self.endpoint)
+        except Exception:  # the database is away: written when it is back
+            later.keep(f"usage record of a {self.endpoint} call", functools.partial(usage_record_create, **fields))
 
     def finish(self, error: BaseException | None) -> None:
         if error is None:

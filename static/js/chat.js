@@ -30,6 +30,7 @@
   function article(id, role, text, by) {
     const node = document.createElement("article");
     node.id = `message-${id}`;
+    node.dataset.message = id;
     node.setAttribute("hx-disable", ""); // model and user text: never htmx markup
     node.className = `message message-${role}` + (role === "assistant" ? " status-streaming" : "");
     node.setAttribute("aria-label", role === "user" ? "User message" : "Assistant message");
@@ -120,7 +121,22 @@
         if (status) status.textContent = frame.text;
         break;
       }
+      case "live": {
+        // After a (re)connect: an answer shown streaming that is no longer live ended while
+        // the page was away; show its saved version (ended, complete, no Stop button).
+        const live = new Set(frame.messages.map(String));
+        for (const node of document.querySelectorAll("article.message-assistant.status-streaming")) {
+          if (!live.has(node.dataset.message)) replaceWithRendered(node.dataset.message);
+        }
+        break;
+      }
       case "done":
+        if (frame.notice) { // not saved yet (the database is away): keep the text shown, say so
+          const status = document.getElementById(`message-${frame.message}-status`);
+          if (status) status.textContent = frame.notice;
+          document.querySelector(`#message-${frame.message} button.stop`)?.remove();
+          break;
+        }
         replaceWithRendered(frame.message);
         // The question this page drew itself gets its server version too (with Edit & resend).
         if (questions.has(frame.message)) replaceWithRendered(questions.get(frame.message));

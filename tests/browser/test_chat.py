@@ -175,3 +175,32 @@ def test_show_earlier_messages_loads_them_above_with_the_keyboard(page, sign_in,
     expect(page.get_by_role("link", name="Show earlier messages")).to_have_count(0)
     assert page.url.endswith(f"/conversations/{conversation.pk}/")  # loaded in place, not a new page
     assert page.csp_violations == []
+
+
+def test_a_page_that_reconnects_shows_an_answer_that_ended_meanwhile_as_ended(page, sign_in, conversation, acme):
+    """The page showed it streaming (with Stop); it ended while the socket was away. On
+    (re)connecting the page learns what is live and shows the saved answer: no reload."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    question = Message.objects.create(conversation=conversation, role="user", content="Hi", created_by=acme.user)
+    answer = Message.objects.create(
+        conversation=conversation, parent=question, role="assistant", status="streaming", content="The first",
+        lease_until=timezone.now() + timedelta(minutes=5), created_by=acme.user,
+    )  # fmt: skip
+    conversation.current_leaf = answer
+    conversation.save()
+    held = []
+    page.route_web_socket(re.compile(r"/ws/chat/"), lambda socket: held.append(socket))  # held until we let it
+    sign_in("ada", PASSWORD)
+    page.goto(f"/conversations/{conversation.pk}/")
+    shown = page.locator(f"#message-{answer.pk}")
+    expect(shown.get_by_role("button", name="Stop")).to_be_visible()
+    Message.objects.filter(pk=answer.pk).update(status="done", content="The first and last words.", lease_until=None)
+    while not held:  # the page opens its socket just after load
+        page.wait_for_timeout(50)
+    held[0].connect_to_server()
+    expect(shown.locator(".message-body")).to_have_text("The first and last words.")
+    expect(page.locator(f"#message-{answer.pk}").get_by_role("button", name="Stop")).to_have_count(0)
+    assert page.csp_violations == []

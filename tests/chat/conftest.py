@@ -32,6 +32,10 @@ def connect(team_with_roles):
         )
         opened.append(communicator)
         connected, code = await communicator.connect()
+        if connected:  # every socket first hears which answers are live (for a reconnecting page)
+            hello = await communicator.receive_json_from(timeout=10)
+            assert hello["type"] == "live", hello
+            communicator.live = hello["messages"]
         return communicator, connected, code
 
     return open_socket

@@ -443,3 +443,41 @@ async def test_with_other_encryption_keys_the_sender_is_told_what_to_do(conversa
     assert frame["type"] == "error" and "Restore the key file" in frame["error"]
     assert not await sync_to_async(Message.objects.exists)()  # the page puts the text back in the box
     await socket.disconnect()
+
+
+async def test_an_answer_whose_worker_died_ends_for_its_watchers_without_a_reload(conversation, connect):
+    """Left "streaming" by a process that is gone (its lease ran out): a socket watching the
+    conversation sees it end as interrupted, text kept; a live one's lease keeps it going."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    def orphan_and_live():
+        question = Message.objects.create(conversation=conversation, role="user", content="Hi")
+        past, future = timezone.now() - timedelta(seconds=1), timezone.now() + timedelta(minutes=5)
+        orphan = Message.objects.create(
+            conversation=conversation,
+            parent=question,
+            role="assistant",
+            status="streaming",
+            content="Half an ans",
+            seq=3,
+            lease_until=past,
+        )
+        live = Message.objects.create(
+            conversation=conversation, parent=question, role="assistant", status="streaming", lease_until=future
+        )
+        return orphan, live
+
+    orphan, live = await sync_to_async(orphan_and_live)()
+    socket, _, _ = await connect(conversation)
+    assert sorted(socket.live) == sorted([orphan.pk, live.pk])
+    frame = await socket.receive_json_from(timeout=15)
+    assert (
+        frame == {"type": "done", "message": orphan.pk, "seq": 3, "status": "interrupted", "error": frame["error"]}
+        and "kept" in frame["error"]
+    )
+    await sync_to_async(orphan.refresh_from_db)()
+    await sync_to_async(live.refresh_from_db)()
+    assert (orphan.status, orphan.content, live.status) == ("interrupted", "Half an ans", "streaming")
+    await socket.disconnect()

@@ -98,18 +98,28 @@ def long_conversation(conversation):
 
 
 @pytest.fixture
-def open_socket(team_with_roles):
+async def open_socket(team_with_roles):
+    """Open a conversation's socket on a worker as one of the team; all are closed after the
+    test (also those whose worker a test killed)."""
+    opened = []
+
     async def open_on(port: int, conversation: Conversation, who: str = "member"):
         client = Client()
         await sync_to_async(client.force_login)(team_with_roles.users[who])
-        return await ws_connect(
+        socket = await ws_connect(
             f"ws://127.0.0.1:{port}/ws/chat/{conversation.pk}/",
             origin=f"http://127.0.0.1:{port}",
             additional_headers={"Cookie": f"sessionid={client.cookies['sessionid'].value}"},
             open_timeout=10,
         )
+        opened.append(socket)
+        hello = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        assert hello["type"] == "live", hello  # every socket first hears which answers are live
+        return socket
 
-    return open_on
+    yield open_on
+    for socket in opened:
+        await socket.close()
 
 
 async def frames_until_done(socket, timeout: float = 30) -> list[dict]:

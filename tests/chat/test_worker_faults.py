@@ -7,7 +7,9 @@ In `make test`'s PostgreSQL pass, like test_two_workers.py.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import signal
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -26,7 +28,7 @@ from tests.faults import RedisServer, TcpProxy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-IDLE_S = float(__import__("os").environ.get("IDLE_S", 30))
+IDLE_S = 30
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +131,208 @@ async def frames_of(socket, message_id: int, timeout: float) -> list[dict] | Non
     except TimeoutError:
         return None
     raise AssertionError("The socket closed")
+
+
+# --- Owners and leases: a dead worker's answers end everywhere, a live worker's are left alone
+
+
+@pytest.fixture
+def start_pair(django_db_setup, django_db_blocker, redis_behind_proxy):
+    """Start two workers of the test's own (one will be killed or stopped), the first with
+    `first_env` added: [(process, port), (process, port)]."""
+    _, proxy = redis_behind_proxy
+    env = worker_env(django_db_blocker, f"redis://127.0.0.1:{proxy.port}/0")
+    started = []
+
+    def start(**first_env: str):
+        started.extend([_start_worker({**env, **first_env}), _start_worker(env)])
+        return [(process, port) for process, port, _ in started]
+
+    yield start
+    stop_workers(started)
+
+
+@pytest.fixture
+def fresh_workers(start_pair):
+    return start_pair()
+
+
+async def saved_text(message_id: int, timeout: float = 10) -> str:
+    """The answer's text in the database, once there is some."""
+    async with asyncio.timeout(timeout):
+        while True:
+            content = await sync_to_async(Message.objects.values_list("content", flat=True).get)(pk=message_id)
+            if content:
+                return content
+            await asyncio.sleep(0.1)  # polling a condition: the next checkpoint
+
+
+async def test_when_the_generating_worker_is_killed_every_watcher_sees_the_answer_end(
+    fresh_workers,
+    long_conversation,
+    open_socket,  # noqa: F811
+):
+    """Its lease (10 s) runs out, and a worker that has sockets open marks it interrupted,
+    with the text last saved, and tells every watcher: no reload, no "Streaming…" for good."""
+    (process_a, port_a), (_, port_b) = fresh_workers
+    watcher = await open_socket(port_b, long_conversation, who="viewer")
+    sender = await open_socket(port_a, long_conversation)
+    await sender.send(json.dumps({"type": "send", "text": "Tell me everything"}))
+    delta, before = await first_frame(watcher, "delta")
+    checkpointed = await saved_text(delta["message"])  # once a second while it streams
+    process_a.kill()
+    frames = before + await frames_until_done(watcher, timeout=25)  # the design bound is 13 s
+    assert frames[-1]["status"] == "interrupted"
+    message = await sync_to_async(Message.objects.get)(pk=frames[-1]["message"])
+    assert message.status == "interrupted" and message.error
+    # What was saved before the kill is kept, and it is text the watcher was shown.
+    assert message.content.startswith(checkpointed) and text_and_seqs(frames)[0].startswith(message.content)
+    await watcher.close()
+
+
+async def test_start_up_on_one_worker_leaves_another_workers_live_answer_alone(
+    workers,
+    long_conversation,
+    open_socket,  # noqa: F811
+):
+    from django.core.management import call_command
+
+    port_a, _ = workers
+    sender = await open_socket(port_a, long_conversation)
+    await sender.send(json.dumps({"type": "send", "text": "Tell me everything"}))
+    delta, before = await first_frame(sender, "delta")
+    await sync_to_async(call_command)("bootstrap", username="root", stdout=io.StringIO())  # a worker starting
+    message = await sync_to_async(Message.objects.get)(pk=delta["message"])
+    assert message.status == "streaming"
+    frames = before + await frames_until_done(sender, timeout=60)
+    assert frames[-1]["status"] == "done"
+    await sender.close()
+
+
+async def test_a_watcher_on_another_worker_follows_an_answer_nobody_watches_where_it_is_made(
+    workers,
+    long_conversation,
+    open_socket,  # noqa: F811
+):
+    """The asker closed the tab: no socket on the generating worker. A teammate opening the
+    conversation on another worker still gets the text so far and the rest, live."""
+    port_a, port_b = workers
+    sender = await open_socket(port_a, long_conversation)
+    await sender.send(json.dumps({"type": "send", "text": "Tell me everything"}))
+    delta, _ = await first_frame(sender, "delta")
+    await sender.close()
+    late = await open_socket(port_b, long_conversation, who="viewer")
+    snapshot, _ = await first_frame(late, "snapshot")
+    rest = await frames_until_done(late, timeout=60)
+    tail, seqs = text_and_seqs(rest)
+    assert seqs == list(range(snapshot["seq"] + 1, snapshot["seq"] + 1 + len(seqs)))
+    message = await sync_to_async(Message.objects.get)(pk=delta["message"])
+    assert message.status == "done" and snapshot["text"] + tail == message.content
+    await late.close()
+
+
+# --- SIGTERM: finish what streams, take nothing new, keep everything shown -------------------
+
+
+async def frames_with_error(socket, timeout: float = 60) -> tuple[list[dict], list[str]]:
+    frames, said = [], []
+    async with asyncio.timeout(timeout):
+        async for raw in socket:
+            frame = json.loads(raw)
+            (said.append(frame["error"]) if frame["type"] == "error" else frames.append(frame))
+            if frame["type"] == "done":
+                return frames, said
+    raise AssertionError("The socket closed before the answer ended")
+
+
+async def test_sigterm_lets_the_streaming_answer_finish_and_takes_no_new_one(
+    start_pair,
+    long_conversation,
+    open_socket,  # noqa: F811
+):
+    (process_a, port_a), (_, port_b) = start_pair()
+    watcher = await open_socket(port_b, long_conversation, who="viewer")
+    sender = await open_socket(port_a, long_conversation)
+    await sender.send(json.dumps({"type": "send", "text": "Tell me everything"}))
+    _, before = await first_frame(sender, "delta")
+    process_a.send_signal(signal.SIGTERM)
+    await sender.send(json.dumps({"type": "send", "text": "One more thing"}))
+    frames, said = await frames_with_error(sender)
+    watched = await frames_until_done(watcher, timeout=60)
+    assert any("restarting" in text for text in said)
+    assert frames[-1]["status"] == "done" and watched[-1]["status"] == "done"
+    message = await sync_to_async(Message.objects.get)(pk=frames[-1]["message"])
+    assert message.status == "done" and message.content == text_and_seqs(before + frames)[0]
+    assert await sync_to_async(Message.objects.count)() == 2  # the second question was not taken
+    await asyncio.to_thread(process_a.wait, 30)  # and then it stops
+    await watcher.close()
+
+
+async def test_sigterm_past_the_grace_period_keeps_every_word_shown(
+    start_pair,
+    long_conversation,
+    open_socket,  # noqa: F811
+):
+    """kill -9 loses up to a second of text; SIGTERM must not: the answer ends interrupted
+    with all of the text its watchers saw."""
+    (process_a, port_a), (_, port_b) = start_pair(SHUTDOWN_GRACE_S="0.5")
+    watcher = await open_socket(port_b, long_conversation, who="viewer")
+    sender = await open_socket(port_a, long_conversation)
+    await sender.send(json.dumps({"type": "send", "text": "Tell me everything"}))
+    _, before = await first_frame(sender, "delta")
+    process_a.send_signal(signal.SIGTERM)
+    frames = before + await frames_until_done(sender, timeout=30)
+    assert frames[-1]["status"] == "interrupted"
+    message = await sync_to_async(Message.objects.get)(pk=frames[-1]["message"])
+    shown = text_and_seqs(frames)[0]
+    assert message.status == "interrupted" and message.content == shown != ""
+    watched = await frames_until_done(watcher, timeout=30)
+    assert watched[-1]["status"] == "interrupted" and text_and_seqs(watched)[0] == shown
+    await asyncio.to_thread(process_a.wait, 30)
+
+
+# --- The database away when an answer ends ----------------------------------------------------
+
+
+async def test_an_answer_that_ends_while_the_database_is_away_is_saved_when_it_is_back(
+    django_db_setup,
+    django_db_blocker,
+    redis_behind_proxy,
+    long_conversation,
+    open_socket,  # noqa: F811
+):
+    """It was lost entirely (540 characters seen, 0 kept), with its usage record."""
+    from django.db import connection
+
+    from playground.usage.models import UsageRecord
+
+    _, redis_proxy = redis_behind_proxy
+    env = worker_env(django_db_blocker, f"redis://127.0.0.1:{redis_proxy.port}/0")
+    database_port = int(connection.settings_dict["PORT"] or 5432)
+    database = TcpProxy(database_port)
+    env["DATABASE_URL"] = env["DATABASE_URL"].replace(f":{database_port}/", f":{database.port}/")
+    started = [_start_worker(env)]
+    try:
+        sender = await open_socket(started[0][1], long_conversation)
+        await sender.send(json.dumps({"type": "send", "text": "Tell me everything"}))
+        _, before = await first_frame(sender, "delta")
+        database.cut()
+        frames = before + await frames_until_done(sender, timeout=60)
+        assert frames[-1]["status"] == "done" and "Not saved yet" in frames[-1]["notice"]
+        shown = text_and_seqs(frames)[0]
+        database.restore()
+        message_id = frames[-1]["message"]
+
+        def saved() -> bool:
+            message = Message.objects.get(pk=message_id)
+            return message.status == "done" and message.content == shown
+
+        async with asyncio.timeout(30):
+            while not await sync_to_async(saved)():
+                await asyncio.sleep(0.2)  # polling a condition: the worker retries every 2 s
+        records = await sync_to_async(UsageRecord.objects.filter(endpoint="chat").count)()
+        assert records == 1
+        await sender.close()
+    finally:
+        stop_workers(started)
+        database.close()
