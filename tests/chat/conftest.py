@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from websockets.asyncio.client import connect as ws_connect
 
 from playground.asgi import application
 from playground.chat.models import Conversation
@@ -58,3 +62,38 @@ def fresh_rate_limits():
     consumers._buckets.clear()
     yield
     consumers._buckets.clear()
+
+
+# --- Worker processes (test_two_workers.py, test_worker_faults.py) ---------------------------
+
+
+@pytest.fixture
+def long_conversation(conversation):
+    conversation.model = "demo-long"
+    conversation.save()
+    return conversation
+
+
+@pytest.fixture
+async def open_socket(team_with_roles):
+    """Open a conversation's socket on a worker as one of the team; all are closed after the
+    test (also those whose worker a test killed)."""
+    opened = []
+
+    async def open_on(port: int, conversation: Conversation, who: str = "member"):
+        client = Client()
+        await sync_to_async(client.force_login)(team_with_roles.users[who])
+        socket = await ws_connect(
+            f"ws://127.0.0.1:{port}/ws/chat/{conversation.pk}/",
+            origin=f"http://127.0.0.1:{port}",
+            additional_headers={"Cookie": f"sessionid={client.cookies['sessionid'].value}"},
+            open_timeout=10,
+        )
+        opened.append(socket)
+        hello = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        assert hello["type"] == "live", hello  # every socket first hears which answers are live
+        return socket
+
+    yield open_on
+    for socket in opened:
+        await socket.close()

@@ -20,10 +20,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
-from django.test import Client
-from websockets.asyncio.client import connect as ws_connect
 
-from playground.chat.models import Conversation, Message
+from playground.chat.models import Message
 from tests.processes import free_port, wait_until_listening
 from tests.services import REDIS_URL, require
 
@@ -88,38 +86,6 @@ def workers(django_db_setup, django_db_blocker):
     started = [_start_worker(env), _start_worker(env)]
     yield [port for _, port, _ in started]
     stop_workers(started)
-
-
-@pytest.fixture
-def long_conversation(conversation):
-    conversation.model = "demo-long"
-    conversation.save()
-    return conversation
-
-
-@pytest.fixture
-async def open_socket(team_with_roles):
-    """Open a conversation's socket on a worker as one of the team; all are closed after the
-    test (also those whose worker a test killed)."""
-    opened = []
-
-    async def open_on(port: int, conversation: Conversation, who: str = "member"):
-        client = Client()
-        await sync_to_async(client.force_login)(team_with_roles.users[who])
-        socket = await ws_connect(
-            f"ws://127.0.0.1:{port}/ws/chat/{conversation.pk}/",
-            origin=f"http://127.0.0.1:{port}",
-            additional_headers={"Cookie": f"sessionid={client.cookies['sessionid'].value}"},
-            open_timeout=10,
-        )
-        opened.append(socket)
-        hello = json.loads(await asyncio.wait_for(socket.recv(), 10))
-        assert hello["type"] == "live", hello  # every socket first hears which answers are live
-        return socket
-
-    yield open_on
-    for socket in opened:
-        await socket.close()
 
 
 async def frames_until_done(socket, timeout: float = 30) -> list[dict]:

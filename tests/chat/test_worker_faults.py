@@ -19,7 +19,6 @@ from tests.chat.test_two_workers import (
     _start_worker,
     first_frame,
     frames_until_done,
-    open_socket,  # noqa: F401 (a fixture)
     stop_workers,
     text_and_seqs,
     worker_env,
@@ -50,13 +49,6 @@ def workers(django_db_setup, django_db_blocker, redis_behind_proxy):
     stop_workers(started)
 
 
-@pytest.fixture
-def long_conversation(conversation):
-    conversation.model = "demo-long"
-    conversation.save()
-    return conversation
-
-
 async def still_open_after(socket, seconds: float) -> None:
     """The socket is still open after `seconds` (its closing ends the wait early)."""
     closed = asyncio.ensure_future(socket.wait_closed())
@@ -65,7 +57,7 @@ async def still_open_after(socket, seconds: float) -> None:
     assert not done, f"The socket closed: {socket.close_code} {socket.close_reason}"
 
 
-async def test_sockets_held_idle_for_30_s_stay_open_and_work(workers, conversation, open_socket):  # noqa: F811
+async def test_sockets_held_idle_for_30_s_stay_open_and_work(workers, conversation, open_socket):
     """redis-py 8's 5 s socket timeout closed every idle socket with 1011 about every 6 s."""
     port_a, port_b = workers
     sender = await open_socket(port_a, conversation)
@@ -81,7 +73,7 @@ async def test_sockets_held_idle_for_30_s_stay_open_and_work(workers, conversati
 async def test_redis_cut_off_mid_answer_drops_no_socket_and_the_relay_comes_back(
     workers,
     long_conversation,
-    open_socket,  # noqa: F811
+    open_socket,
     redis_behind_proxy,
 ):
     """A watcher on the generating worker needs no Redis: it sees the whole answer through
@@ -170,7 +162,7 @@ async def saved_text(message_id: int, timeout: float = 10) -> str:
 async def test_when_the_generating_worker_is_killed_every_watcher_sees_the_answer_end(
     fresh_workers,
     long_conversation,
-    open_socket,  # noqa: F811
+    open_socket,
 ):
     """Its lease (10 s) runs out, and a worker that has sockets open marks it interrupted,
     with the text last saved, and tells every watcher: no reload, no "Streaming…" for good."""
@@ -193,7 +185,7 @@ async def test_when_the_generating_worker_is_killed_every_watcher_sees_the_answe
 async def test_start_up_on_one_worker_leaves_another_workers_live_answer_alone(
     workers,
     long_conversation,
-    open_socket,  # noqa: F811
+    open_socket,
 ):
     from django.core.management import call_command
 
@@ -212,7 +204,7 @@ async def test_start_up_on_one_worker_leaves_another_workers_live_answer_alone(
 async def test_a_watcher_on_another_worker_follows_an_answer_nobody_watches_where_it_is_made(
     workers,
     long_conversation,
-    open_socket,  # noqa: F811
+    open_socket,
 ):
     """The asker closed the tab: no socket on the generating worker. A teammate opening the
     conversation on another worker still gets the text so far and the rest, live."""
@@ -248,7 +240,7 @@ async def frames_with_error(socket, timeout: float = 60) -> tuple[list[dict], li
 async def test_sigterm_lets_the_streaming_answer_finish_and_takes_no_new_one(
     start_pair,
     long_conversation,
-    open_socket,  # noqa: F811
+    open_socket,
 ):
     (process_a, port_a), (_, port_b) = start_pair()
     watcher = await open_socket(port_b, long_conversation, who="viewer")
@@ -271,7 +263,7 @@ async def test_sigterm_lets_the_streaming_answer_finish_and_takes_no_new_one(
 async def test_sigterm_past_the_grace_period_keeps_every_word_shown(
     start_pair,
     long_conversation,
-    open_socket,  # noqa: F811
+    open_socket,
 ):
     """kill -9 loses up to a second of text; SIGTERM must not: the answer ends interrupted
     with all of the text its watchers saw."""
@@ -299,7 +291,7 @@ async def test_an_answer_that_ends_while_the_database_is_away_is_saved_when_it_i
     django_db_blocker,
     redis_behind_proxy,
     long_conversation,
-    open_socket,  # noqa: F811
+    open_socket,
 ):
     """It was lost entirely (540 characters seen, 0 kept), with its usage record."""
     from django.db import connection
