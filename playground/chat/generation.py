@@ -52,9 +52,9 @@ COALESCE_S = 0.04
 STREAMS_PER_STEP = 100
 MAX_COALESCE_S = 0.5
 CHECKPOINT_S = 1.0
+UNSAVED = "Not saved yet: the database cannot be reached. The answer is kept and saved when it is back."
 # Leases (models.ANSWER_LEASE, 10 s) are renewed this often; orphans are looked for this
 # often by every process with sockets open: a dead owner's answer ends within 15 s.
-UNSAVED = "Not saved yet: the database cannot be reached. The answer is kept and saved when it is back."
 RENEW_S = 3.0
 SWEEP_S = 3.0
 RELAY_S = 0.25
