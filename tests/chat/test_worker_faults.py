@@ -129,24 +129,19 @@ async def frames_of(socket, message_id: int, timeout: float) -> list[dict] | Non
 
 
 @pytest.fixture
-def start_pair(django_db_setup, django_db_blocker, redis_behind_proxy):
-    """Start two workers of the test's own (one will be killed or stopped), the first with
-    `first_env` added: [(process, port), (process, port)]."""
+def start_workers(django_db_setup, django_db_blocker, redis_behind_proxy):
+    """Start `count` workers of the test's own (the first will be killed or stopped), the
+    first with `first_env` added: [(process, port), ...]."""
     _, proxy = redis_behind_proxy
     env = worker_env(django_db_blocker, f"redis://127.0.0.1:{proxy.port}/0")
     started = []
 
-    def start(**first_env: str):
-        started.extend([_start_worker({**env, **first_env}), _start_worker(env)])
+    def start(count: int = 2, **first_env: str):
+        started.extend([_start_worker({**env, **first_env}), *(_start_worker(env) for _ in range(count - 1))])
         return [(process, port) for process, port, _ in started]
 
     yield start
     stop_workers(started)
-
-
-@pytest.fixture
-def fresh_workers(start_pair):
-    return start_pair()
 
 
 async def saved_text(message_id: int, timeout: float = 10) -> str:
@@ -160,26 +155,27 @@ async def saved_text(message_id: int, timeout: float = 10) -> str:
 
 
 async def test_when_the_generating_worker_is_killed_every_watcher_sees_the_answer_end(
-    fresh_workers,
+    start_workers,
     long_conversation,
     open_socket,
 ):
-    """Its lease (10 s) runs out, and a worker that has sockets open marks it interrupted,
-    with the text last saved, and tells every watcher: no reload, no "Streaming…" for good."""
-    (process_a, port_a), (_, port_b) = fresh_workers
-    watcher = await open_socket(port_b, long_conversation, who="viewer")
+    """Three workers; the one generating is killed. Its lease (10 s) runs out, a worker with
+    sockets open marks the answer interrupted, with the text last saved, and watchers on both
+    others see it end: no reload, no "Streaming…" for good."""
+    (process_a, port_a), (_, port_b), (_, port_c) = start_workers(3)
+    watchers = [await open_socket(port, long_conversation, who="viewer") for port in (port_b, port_c)]
     sender = await open_socket(port_a, long_conversation)
     await sender.send(json.dumps({"type": "send", "text": "Tell me everything"}))
-    delta, before = await first_frame(watcher, "delta")
-    checkpointed = await saved_text(delta["message"])  # once a second while it streams
+    seen = [await first_frame(watcher, "delta") for watcher in watchers]
+    checkpointed = await saved_text(seen[0][0]["message"])  # once a second while it streams
     process_a.kill()
-    frames = before + await frames_until_done(watcher, timeout=25)  # the design bound is 13 s
-    assert frames[-1]["status"] == "interrupted"
-    message = await sync_to_async(Message.objects.get)(pk=frames[-1]["message"])
+    ended = await asyncio.gather(*(frames_until_done(watcher, timeout=25) for watcher in watchers))  # bound: 13 s
+    message = await sync_to_async(Message.objects.get)(pk=seen[0][0]["message"])
     assert message.status == "interrupted" and message.error
-    # What was saved before the kill is kept, and it is text the watcher was shown.
-    assert message.content.startswith(checkpointed) and text_and_seqs(frames)[0].startswith(message.content)
-    await watcher.close()
+    assert message.content.startswith(checkpointed)  # what was saved before the kill is kept
+    for (_, before), frames in zip(seen, ended, strict=True):
+        assert frames[-1]["status"] == "interrupted"
+        assert text_and_seqs(before + frames)[0].startswith(message.content)  # and it is text they were shown
 
 
 async def test_start_up_on_one_worker_leaves_another_workers_live_answer_alone(
@@ -238,11 +234,11 @@ async def frames_with_error(socket, timeout: float = 60) -> tuple[list[dict], li
 
 
 async def test_sigterm_lets_the_streaming_answer_finish_and_takes_no_new_one(
-    start_pair,
+    start_workers,
     long_conversation,
     open_socket,
 ):
-    (process_a, port_a), (_, port_b) = start_pair()
+    (process_a, port_a), (_, port_b) = start_workers()
     watcher = await open_socket(port_b, long_conversation, who="viewer")
     sender = await open_socket(port_a, long_conversation)
     await sender.send(json.dumps({"type": "send", "text": "Tell me everything"}))
@@ -261,13 +257,13 @@ async def test_sigterm_lets_the_streaming_answer_finish_and_takes_no_new_one(
 
 
 async def test_sigterm_past_the_grace_period_keeps_every_word_shown(
-    start_pair,
+    start_workers,
     long_conversation,
     open_socket,
 ):
     """kill -9 loses up to a second of text; SIGTERM must not: the answer ends interrupted
     with all of the text its watchers saw."""
-    (process_a, port_a), (_, port_b) = start_pair(SHUTDOWN_GRACE_S="0.5")
+    (process_a, port_a), (_, port_b) = start_workers(SHUTDOWN_GRACE_S="0.5")
     watcher = await open_socket(port_b, long_conversation, who="viewer")
     sender = await open_socket(port_a, long_conversation)
     await sender.send(json.dumps({"type": "send", "text": "Tell me everything"}))
