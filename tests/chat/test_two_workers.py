@@ -117,9 +117,9 @@ def text_and_seqs(frames: list[dict]) -> tuple[str, list[int]]:
 
 async def test_a_watcher_on_another_worker_sees_the_whole_answer(workers, conversation, open_socket):
     port_a, port_b = workers
+    # Open means in the group: a socket's first frame comes after its group join.
     watcher = await open_socket(port_b, conversation, who="viewer")
     sender = await open_socket(port_a, conversation)
-    await asyncio.sleep(0.2)  # the watcher's group membership reaches Redis first
     await sender.send(json.dumps({"type": "send", "text": "Show me a list please"}))
     sent, watched = await asyncio.gather(frames_until_done(sender), frames_until_done(watcher))
     await sender.close()
@@ -156,7 +156,6 @@ async def test_stop_on_another_worker_cancels_the_answer_and_keeps_its_text(work
     port_a, port_b = workers
     watcher = await open_socket(port_b, long_conversation)
     sender = await open_socket(port_a, long_conversation)
-    await asyncio.sleep(0.2)
     await sender.send(json.dumps({"type": "send", "text": "Tell me everything"}))
     delta, before = await first_frame(watcher, "delta")
     await watcher.send(json.dumps({"type": "stop", "message": delta["message"]}))
