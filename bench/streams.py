@@ -82,8 +82,10 @@ def setup(demo_url: str, users: int, model: str, params: dict, first: tuple[str,
     team = Team.objects.create(name="Bench")
     project = Project.objects.create(team=team, name="Bench")
     provider = demo_provider_create(team=team, by_user=None)
-    provider.base_url = demo_url  # the demo in its own process, as the issue asks
-    provider.save(update_fields=["base_url"])
+    # The demo in its own process, as the issue asks; allowed to be local at this address,
+    # as staff would allow it (the permission is for one address: Provider.local_url).
+    provider.base_url = provider.local_url = demo_url
+    provider.save(update_fields=["base_url", "local_url"])
     people = User.objects.bulk_create(User(username=f"bench{n}") for n in range(users))
     Membership.objects.bulk_create(Membership(team=team, user=person, role=Role.MEMBER) for person in people)
     found = []
