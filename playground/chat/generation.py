@@ -165,7 +165,8 @@ def start_before_rows(
 
 # --- Stopping the server (SIGTERM) ---------------------------------------------------------
 
-_draining = False
+_draining = False  # SIGTERM came: finish what streams, take nothing new
+_shutdown_installed = False
 EXIT_AFTER_DRAIN_S = 5.0
 
 
@@ -199,8 +200,6 @@ def _stop_as_before(previous, signum: int) -> None:
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 
-
-_shutdown_installed = False
 
 
 async def _drain(previous, signum: int) -> None:
