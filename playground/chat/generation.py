@@ -201,7 +201,6 @@ def _stop_as_before(previous, signum: int) -> None:
         os.kill(os.getpid(), signum)
 
 
-
 async def _drain(previous, signum: int) -> None:
     """Stop taking answers, save every live answer's text now, let them finish within
     settings.SHUTDOWN_GRACE_S, end the rest as interrupted (text kept), then stop."""
