@@ -14,6 +14,7 @@ from playground.upstream.client import (
     openapi,
     stream_chat,
     stream_completion,
+    streamed_body,
 )
 from playground.upstream.target import DEFAULT_PATHS, CallContext, Target, Timeouts
 
@@ -33,4 +34,5 @@ __all__ = [
     "openapi",
     "stream_chat",
     "stream_completion",
+    "streamed_body",
 ]

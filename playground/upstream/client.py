@@ -681,13 +681,20 @@ def _result_events(payload: Any, text_key: str) -> list[StreamEvent]:
     return _chunk_events(converted, text_key)
 
 
+def streamed_body(target: Target, body: dict[str, Any]) -> dict[str, Any]:
+    """The exact JSON body a streamed call sends: the caller's fields and what the client adds
+    (`stream`, and `stream_options` where the provider reports usage in streams)."""
+    body = {**body, "stream": True}
+    if target.stream_usage and "stream_options" not in body:
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
 @asynccontextmanager
 async def _stream(
     target: Target, endpoint: str, body: dict[str, Any], context: CallContext
 ) -> AsyncIterator[AsyncIterator[StreamEvent]]:
-    body = {**body, "stream": True}
-    if target.stream_usage and "stream_options" not in body:
-        body["stream_options"] = {"include_usage": True}
+    body = streamed_body(target, body)
     call = _Call(target, endpoint, body, context)
     call.prompt_chars = _prompt_chars(body)
     text_key = "delta" if endpoint == "chat" else "text"
