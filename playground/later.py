@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +48,20 @@ def _write(write: Callable[[], object]) -> None:
 
 
 async def flush() -> bool:
-    """Try every kept write once, in order; stop at the first that fails. True if none is left."""
+    """Try every kept write once, in order; stop at the first that fails because the
+    database is away. True if none is left. A write the database refuses while it is there
+    (a value it cannot store) would never go through: it is dropped, loudly."""
     while _kept:
         what, write = _kept[0]
         try:
             await _write(write)
-        except Exception:
+        except (OperationalError, InterfaceError):
             return False
+        except Exception:
+            logger.exception("The database refused a kept write; lost: %s", what)
+        else:
+            logger.warning("Saved after the database came back: %s", what)
         _kept.popleft()
-        logger.warning("Saved after the database came back: %s", what)
     return True
 
 

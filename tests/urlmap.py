@@ -264,6 +264,11 @@ def hostile_schema(marks: Marks, source: str) -> dict[str, Any]:
                 {"input": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}},
                 ["input"],
             ),
+            "/rerank": request(
+                "rerank",
+                {"query": {"type": "string"}, "documents": {"type": "array", "items": {"type": "string"}}},
+                ["query", "documents"],
+            ),
             "/models": {"get": {"responses": {"200": {"description": "OK"}}}},
         },
     }
@@ -314,7 +319,7 @@ def _seed_providers(world: World) -> Provider:
         by_user=owner,
         headers=[
             {"name": marks.of(ProviderHeader, "name"), "value": marks.of(ProviderHeader, "value"), "secret": False},
-            {"name": marks.of(ProviderHeader, "name", " (secret)"), "value": "hidden-value", "secret": True},
+            {"name": marks.of(ProviderHeader, "name", " (secret)"), "value": "hidden-value'\"<>", "secret": True},
         ],
     )
     providers.schema_upload(provider=provider, text=json.dumps(hostile_schema(marks, "uploaded")), by_user=owner)
@@ -327,7 +332,9 @@ def _seed_providers(world: World) -> Provider:
     )
     key = ApiKeyFactory(provider=provider, owner=None, label=marks.of(ApiKey, "label"), plain="sk-shared-0000'\"<>")
     ApiKeyFactory(provider=provider, owner=world.author, label=marks.of(ApiKey, "label", " (personal)"))
-    world.ids.update(provider=provider.pk, key=key.pk, endpoint=["chat", "completions", "images", "embeddings"])
+    world.ids.update(
+        provider=provider.pk, key=key.pk, endpoint=["chat", "completions", "images", "embeddings", "rerank"]
+    )
     return provider
 
 
@@ -353,6 +360,7 @@ def _seed_chat(world: World, provider: Provider) -> None:
         content=marks.text("Message.content (answer)"),
         model=marks.of(Message, "model"),
         finish_reason=marks.of(Message, "finish_reason"),
+        system_fingerprint=marks.of(Message, "system_fingerprint"),
         params={"model": marks.short("Message.params model"), "note": marks.text("Message.params")},
         prompt_tokens=12,
         completion_tokens=30,
@@ -677,6 +685,7 @@ ROUTES: dict[str, Route] = {
     "embedding_run_vectors_csv": Route({"run_id": "done_run"}, not_page="a CSV download"),
     "embedding_run_similarity_csv": Route({"run_id": "done_run"}, not_page="a CSV download"),
     "embedding_run_delete": Route({"run_id": "embedding_run"}),
+    "rerank": Route({"project_id": "project"}, queries=("", "provider={provider}"), reflect="provider={h}"),
     # providers
     "provider_list": Route({"team_id": "team"}),
     "provider_detail": Route({"provider_id": "provider"}),

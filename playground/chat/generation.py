@@ -24,7 +24,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import DataError, IntegrityError, close_old_connections, connection, transaction
 from django.utils import timezone
 
 from playground import later, upstream
@@ -32,14 +32,16 @@ from playground.chat import hub
 from playground.chat.models import ANSWER_LEASE, INTERRUPTED_TEXT, Message, Status
 from playground.upstream import errors
 from playground.upstream.events import (
+    Fingerprint,
     Finish,
     Logprobs,
     References,
+    Refusal,
     Retrying,
     TextDelta,
     ToolCallAccumulator,
     ToolCallDelta,
-    Usage,
+    storable,
 )
 
 logger = logging.getLogger(__name__)
@@ -270,7 +272,7 @@ async def cancel(message_id: int, conversation_id: int) -> None:
 def _flush(live: Live) -> None:
     if not live.pending:
         return
-    text = "".join(live.pending)
+    text = storable("".join(live.pending))  # what is shown is what is saved
     live.pending.clear()
     live.text += text
     live.seq += 1
@@ -494,16 +496,16 @@ async def _first_then(first: asyncio.Future, rest: AsyncIterator) -> AsyncIterat
 async def _run(live: Live, stream, request: dict[str, Any], call: tuple, rows=None) -> None:
     target, context = call
     started = time.monotonic()
-    async with stream(target, request, context=context) as events:
+    async with stream(target, request, context=context) as answer:
         if rows is None:
-            await _relay_answer(live, events, request, started)
+            await _relay_answer(live, answer, answer, request, started)
             return
-        first = await _first_while_rows(live, rows, events)
+        first = await _first_while_rows(live, rows, answer)
         if first is None:
             return
-        joined = _first_then(first, events)
+        joined = _first_then(first, answer)
         try:
-            await _relay_answer(live, joined, request, started)
+            await _relay_answer(live, joined, answer, request, started)
         finally:
             await joined.aclose()
 
@@ -561,8 +563,67 @@ async def _first_while_rows(live: Live, rows, events: AsyncIterator) -> asyncio.
     return first
 
 
-async def _relay_answer(live: Live, events: AsyncIterator, request: dict[str, Any], started: float) -> None:
-    """Deliver an answer's events as they come, and save it when it ends, however it ends."""
+@dataclass
+class Choice:
+    """What one choice of an answer brought besides its text (with n > 1, the others' text too)."""
+
+    text: list[str] = field(default_factory=list)
+    tools: ToolCallAccumulator = field(default_factory=ToolCallAccumulator)
+    finish_reason: str = ""
+    refusal: str = ""
+    logprobs: list[dict[str, Any]] = field(default_factory=list)
+
+    def fields(self) -> dict[str, Any]:
+        """The message fields of this choice, storable whatever the provider sent."""
+        return storable(
+            {
+                "finish_reason": self.finish_reason[:40],
+                "tool_calls": [call.__dict__ for call in self.tools.result()] or None,
+                "logprobs": self.logprobs or None,
+            }
+        )
+
+
+def _take(choices: dict[int, Choice], event) -> None:
+    """File a choice's event (text of choice 0 is streamed instead)."""
+    if isinstance(event, TextDelta):
+        choices.setdefault(event.index, Choice()).text.append(event.text)
+    elif isinstance(event, ToolCallDelta):
+        choices.setdefault(event.choice, Choice()).tools.add(event)
+    elif isinstance(event, Finish):
+        choices.setdefault(event.index, Choice()).finish_reason = event.reason
+    elif isinstance(event, Refusal):
+        choices.setdefault(event.index, Choice()).refusal += event.text
+    elif isinstance(event, Logprobs):
+        kept = choices.setdefault(event.index, Choice()).logprobs
+        if len(kept) < MAX_LOGPROB_TOKENS:
+            kept.extend(event.tokens[: MAX_LOGPROB_TOKENS - len(kept)])
+
+
+def _others(choices: dict[int, Choice], status: Status, request: dict[str, Any]) -> list[dict[str, Any]]:
+    """The message fields of the choices after the first (n > 1), in index order."""
+    from playground.chat.markdown import render_answer
+
+    found = []
+    for index in sorted(choices):
+        if index == 0:
+            continue
+        choice = choices[index]
+        text = storable("".join(choice.text))
+        refused = f"The model refused: {choice.refusal}" if choice.refusal else ""
+        found.append(
+            {**choice.fields(), "content": text, "status": status, "error": storable(refused)}
+            | {"html": render_answer(text, request)}
+        )
+    return found
+
+
+async def _relay_answer(live: Live, events: AsyncIterator, answer, request: dict[str, Any], started: float) -> None:
+    """Deliver an answer's events as they come, and save it when it ends, however it ends.
+
+    `answer` is the call's stream: once it has ended it gives the tokens its usage record
+    counts, which the answer shows too. Choices after the first (n > 1) are saved beside it.
+    """
     loop = asyncio.get_running_loop()
     last_relay = loop.time()
     last_flush = float("-inf")  # the first text goes out at once
@@ -575,15 +636,13 @@ async def _relay_answer(live: Live, events: AsyncIterator, request: dict[str, An
         last_flush = loop.time()
 
     first_token: float | None = None
-    finish_reason = ""
-    usage: Usage | None = None
-    tools = ToolCallAccumulator()
+    choices: dict[int, Choice] = {0: Choice()}
     references = None
-    logprobs: list[dict[str, Any]] = []
+    fingerprint = ""
     status, error_text = Status.DONE, ""
     try:
         async for event in events:
-            if isinstance(event, TextDelta):
+            if type(event) is TextDelta and event.index == 0:
                 if first_token is None:
                     first_token = time.monotonic()
                 live.pending.append(event.text)
@@ -596,17 +655,12 @@ async def _relay_answer(live: Live, events: AsyncIterator, request: dict[str, An
                         flush_now()
                     else:
                         flush_handle = loop.call_at(due, flush_now)
-            elif isinstance(event, ToolCallDelta):
-                tools.add(event)
-            elif isinstance(event, Finish):
-                finish_reason = event.reason
-            elif isinstance(event, Usage):
-                usage = event
+            elif isinstance(event, TextDelta | ToolCallDelta | Finish | Refusal | Logprobs):
+                _take(choices, event)
             elif isinstance(event, References):
                 references = event.data
-            elif isinstance(event, Logprobs):
-                if event.index == 0 and len(logprobs) < MAX_LOGPROB_TOKENS:
-                    logprobs.extend(event.tokens[: MAX_LOGPROB_TOKENS - len(logprobs)])
+            elif isinstance(event, Fingerprint):
+                fingerprint = event.value[:100]
             elif isinstance(event, Retrying):
                 notice = {"type": "notice", "message": live.message_id, "text": event.message}
                 live.publish(notice)
@@ -630,35 +684,43 @@ async def _relay_answer(live: Live, events: AsyncIterator, request: dict[str, An
             flush_handle.cancel()
         _flush(live)
         live.ended = True
+        first = choices[0]
+        if first.refusal and not error_text:
+            error_text = f"The model refused: {first.refusal}"
         fields = {
+            **first.fields(),
             "content": live.text,
             "seq": live.seq,
             "status": status,
-            "error": error_text,
-            "finish_reason": finish_reason,
+            "error": storable(error_text),
             "ttft_ms": round((first_token - started) * 1000) if first_token else None,
             "total_ms": round((time.monotonic() - started) * 1000),
-            "tool_calls": [call.__dict__ for call in tools.result()] or None,
-            "references": references,
-            "logprobs": logprobs or None,
+            "references": storable(references),
+            "system_fingerprint": storable(fingerprint),
         }
-        try:
-            from playground.chat.markdown import render_answer
-
-            fields["html"] = await asyncio.shield(asyncio.to_thread(render_answer, live.text, request))
-        except Exception:  # the page renders it on first view instead
-            logger.exception("Could not render message %s", live.message_id)
-        if usage is not None:
+        if (usage := answer.usage) is not None:
             fields.update(
                 prompt_tokens=usage.prompt_tokens,
                 completion_tokens=usage.completion_tokens,
                 tokens_estimated=usage.estimated,
             )
-        done = {"type": "done", "message": live.message_id, "seq": live.seq, "status": str(status), "error": error_text}
+        others: list[dict[str, Any]] = []
         try:
-            await asyncio.shield(_save(live.message_id, **fields))
+            from playground.chat.markdown import render_answer
+
+            fields["html"] = await asyncio.shield(asyncio.to_thread(render_answer, live.text, request))
+            others = await asyncio.shield(asyncio.to_thread(_others, choices, status, request))
+        except Exception:  # the page renders it on first view instead
+            logger.exception("Could not render message %s", live.message_id)
+        done = {"type": "done", "message": live.message_id, "seq": live.seq, "status": str(status), "error": error_text}
+        if others:
+            done["choices"] = len(others) + 1
+        try:
+            await asyncio.shield(_save_answer(live.message_id, fields, others))
         except Exception:  # the database is away: keep the answer and save it when it is back
-            later.keep(f"answer {live.message_id}", functools.partial(_save_now, live.message_id, fields))
+            later.keep(
+                f"answer {live.message_id}", functools.partial(_save_answer_now, live.message_id, fields, others)
+            )
             done["notice"] = UNSAVED
         live.publish(done)
         await _relay(live)
@@ -670,3 +732,29 @@ async def _relay_answer(live: Live, events: AsyncIterator, request: dict[str, An
             if checkpointer is not None:
                 checkpointer.cancel()
             watching_ended()
+
+
+def _save_answer_now(message_id: int, fields: dict[str, Any], others: list[dict[str, Any]]) -> None:
+    """An answer's final save, and its other choices beside it, in one transaction."""
+    from playground.chat.services import answer_choices_add
+
+    with transaction.atomic():
+        _save_now(message_id, fields)
+        if others:
+            answer_choices_add(answer_id=message_id, choices=others)
+
+
+@sync_to_async
+def _save_answer(message_id: int, fields: dict[str, Any], others: list[dict[str, Any]]) -> None:
+    close_old_connections()
+    _save_now_or_less(message_id, fields, others)
+
+
+def _save_now_or_less(message_id: int, fields: dict[str, Any], others: list[dict[str, Any]]) -> None:
+    """Save the answer; should the database refuse a value (not be away), save at least its
+    text and how it ended, so that it never stays "streaming"."""
+    try:
+        _save_answer_now(message_id, fields, others)
+    except (DataError, IntegrityError):
+        logger.exception("The database refused a field of answer %s; saving its text and status only", message_id)
+        _save_now(message_id, {name: fields[name] for name in ("content", "seq", "status", "error")})

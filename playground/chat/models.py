@@ -71,6 +71,8 @@ class Message(models.Model):
     ttft_ms = models.PositiveIntegerField(null=True, blank=True)
     total_ms = models.PositiveIntegerField(null=True, blank=True)
     finish_reason = models.CharField(max_length=40, blank=True)
+    # The provider's backend configuration the answer came from, where it says (OpenAI, IONOS).
+    system_fingerprint = models.CharField(max_length=100, blank=True)
     tool_calls = models.JSONField(null=True, blank=True)
     references = models.JSONField(null=True, blank=True)
     # Per token: {"token", "logprob", "top_logprobs": [{"token", "logprob"}]}, when requested.

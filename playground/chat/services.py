@@ -10,10 +10,12 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from playground import upstream
 from playground.audit.models import Action
 from playground.audit.services import audit_record
 from playground.chat.models import ANSWER_LEASE, INTERRUPTED_TEXT, Conversation, Message, Mode, Status
-from playground.providers.keys import provider_schema, target_for
+from playground.providers.keys import endpoint_schema, provider_schema, target_for
+from playground.schema.kinds import alternatives, choices_of
 from playground.schema.roles import history_policy
 
 MAX_MESSAGE_CHARS = 100_000
@@ -27,6 +29,53 @@ def conversation_create(*, project, user, provider=None, model: str = "", params
         params=params or {},
         created_by=user,
     )
+
+
+class ModelChoice(NamedTuple):
+    """The model a conversation continues with on another provider, and what to tell the person."""
+
+    model: str
+    note: str = ""
+
+
+def model_for_provider(provider, *, endpoint: str, typed: str = "") -> ModelChoice:
+    """The model for a conversation moving to `provider`: `typed` (chosen in the same submit)
+    if the provider accepts it, else its default model, else the first of its listed models,
+    else the first model its schema names; else none, and the note asks for one.
+
+    A provider "accepts" any model unless it says which ones it has: its schema's enum, or
+    else the models it listed (GET /models). A model the old provider used is not carried
+    over: the new one has usually never heard of it.
+    """
+    schema_models, closed = _schema_models(endpoint_schema(provider, endpoint))
+    cached = [name for name in provider.models_cache or [] if isinstance(name, str) and name]
+    allowed = schema_models if closed else [*cached, provider.default_model] if cached else None
+    if typed and (allowed is None or typed in allowed):
+        return ModelChoice(typed)
+    if provider.default_model:
+        model, source = provider.default_model, f"{provider.name}'s default model"
+    elif cached:
+        model, source = cached[0], f"the first model {provider.name} lists"
+    elif schema_models:
+        model, source = schema_models[0], f"the first model {provider.name}'s API schema names"
+    else:
+        return ModelChoice("", f"{provider.name} names no models: type the model to use under Model.")
+    refused = f"{provider.name} does not list the model {typed}. " if typed else ""
+    return ModelChoice(model, f"{refused}Model set to {model}, {source}.")
+
+
+def _schema_models(endpoint) -> tuple[list[str], bool]:
+    """The model names the endpoint's schema gives (enum, default, examples), and whether its
+    enum allows those only."""
+    field = (endpoint.request_schema.get("properties") or {}).get("model") if endpoint is not None else None
+    if not isinstance(field, dict):
+        return [], False
+    shapes, _ = alternatives(field)
+    enumerated = [value for shape in shapes for value in choices_of(shape)]
+    examples = field.get("examples") if isinstance(field.get("examples"), list) else []
+    named = [*enumerated, field.get("default"), field.get("example"), *examples]
+    closed = bool(shapes) and all(choices_of(shape) for shape in shapes)
+    return [name for name in dict.fromkeys(n for n in named if isinstance(n, str)) if name], closed
 
 
 def conversation_delete(*, conversation: Conversation, by_user) -> None:
@@ -173,7 +222,7 @@ def message_save(send: Send) -> Message:
         )
         if not conversation.title:
             conversation.title = send.text.splitlines()[0][:80]
-        return _answer_create(conversation, question, user, send.request)
+        return _answer_create(conversation, question, user, send.request, send.call)
 
 
 def message_send(
@@ -189,16 +238,29 @@ def message_regenerate(*, conversation: Conversation, user, message_id: int) -> 
     call = target_for(user, conversation.provider, project=conversation.project)
     with transaction.atomic():
         old = conversation.messages.select_related("parent").get(pk=message_id, role="assistant")
-        answer, request = _answer_to(conversation, old.parent, user)
+        answer, request = _answer_to(conversation, old.parent, user, call)
     return answer, request, call
 
 
-def _answer_to(conversation: Conversation, question: Message, user) -> tuple[Message, dict]:
+def _answer_to(conversation: Conversation, question: Message, user, call: tuple) -> tuple[Message, dict]:
     request = request_for(conversation, path_to(question))
-    return _answer_create(conversation, question, user, request), request
+    return _answer_create(conversation, question, user, request, call), request
 
 
-def _answer_create(conversation: Conversation, question: Message, user, request: dict[str, Any]) -> Message:
+# Left out of an answer's "Request body sent": the thread shows them (the turns, or the prompt).
+SHOWN_ABOVE = ("messages", "prompt")
+
+
+def sent_params(request: dict[str, Any], call: tuple) -> dict[str, Any]:
+    """The body the answer's call sends (upstream.streamed_body: with the `stream` and
+    `stream_options` the client adds), without the messages or prompt the thread shows."""
+    target = call[0]
+    return {key: value for key, value in upstream.streamed_body(target, request).items() if key not in SHOWN_ABOVE}
+
+
+def _answer_create(
+    conversation: Conversation, question: Message, user, request: dict[str, Any], call: tuple
+) -> Message:
     answer = Message.objects.create(
         conversation=conversation,
         parent=question,
@@ -206,7 +268,7 @@ def _answer_create(conversation: Conversation, question: Message, user, request:
         status=Status.STREAMING,
         lease_until=timezone.now() + ANSWER_LEASE,  # the generation renews it while it runs
         model=conversation.model,
-        params={key: value for key, value in request.items() if key not in ("messages", "prompt")},
+        params=sent_params(request, call),
         created_by=user,
     )
     conversation.current_leaf = answer
@@ -225,3 +287,25 @@ def interrupted_mark_all() -> int:
     """At server start: answers a process that died left "streaming" keep their text. Only
     those whose lease ran out: another worker may be generating the rest right now."""
     return orphans().update(status=Status.INTERRUPTED, error=INTERRUPTED_TEXT, lease_until=None)
+
+
+def answer_choices_add(*, answer_id: int, choices: list[dict[str, Any]]) -> list[Message]:
+    """The other choices of an answer asked for with n > 1, saved as its siblings (the
+    thread shows them as its other versions), in the order the provider numbered them."""
+    answer = Message.objects.get(pk=answer_id)
+    siblings = [
+        Message(
+            conversation_id=answer.conversation_id,
+            parent_id=answer.parent_id,
+            role="assistant",
+            model=answer.model,
+            params=answer.params,
+            created_by_id=answer.created_by_id,
+            ttft_ms=answer.ttft_ms,
+            total_ms=answer.total_ms,
+            system_fingerprint=answer.system_fingerprint,
+            **fields,
+        )
+        for fields in choices
+    ]
+    return Message.objects.bulk_create(siblings)

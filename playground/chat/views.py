@@ -27,7 +27,10 @@ THREAD_PAGE = 100
 
 class SettingsForm(forms.Form):
     provider = forms.ModelChoiceField(queryset=None, label="Provider", empty_label="Choose a provider")
-    model = forms.CharField(label="Model", max_length=200, widget=forms.TextInput(attrs={"list": "model-options"}))
+    # Not required as a field: on a provider change the form picks a model (see clean).
+    model = forms.CharField(
+        label="Model", max_length=200, required=False, widget=forms.TextInput(attrs={"list": "model-options"})
+    )
     mode = forms.ChoiceField(
         label="Mode",
         choices=Mode.choices,
@@ -39,6 +42,7 @@ class SettingsForm(forms.Form):
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["provider"].queryset = team.providers.all()
+        self.model_note = ""  # what to tell the person about the model a provider change chose
 
     def clean(self):
         data = super().clean()
@@ -50,6 +54,15 @@ class SettingsForm(forms.Form):
             and "completions" not in provider_schema(provider).endpoints
         ):
             self.add_error("mode", f"{provider.name}'s API schema has no text completions endpoint (/completions).")
+        model = (data.get("model") or "").strip()
+        if provider is not None and provider.pk != self.initial.get("provider"):
+            # The old provider's model means nothing to the new one, unless typed anew just now.
+            typed = model if model != self.initial.get("model") else ""
+            endpoint = "completions" if mode == Mode.COMPLETION else "chat"
+            model, self.model_note = services.model_for_provider(provider, endpoint=endpoint, typed=typed)
+        elif not model and "model" not in self.errors:
+            self.add_error("model", "Type the model to use.")
+        data["model"] = model
         return data
 
 
@@ -96,12 +109,14 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         # Parameters belong to one endpoint of one provider's schema; another one starts afresh.
         fresh = data["provider"] != conversation.provider or data["mode"] != conversation.mode
         conversation.provider = data["provider"]
-        conversation.model = data["model"].strip()
+        conversation.model = data["model"]
         conversation.mode = data["mode"]
         conversation.system = data["system"]
         conversation.params = {} if fresh or params is None else params.request_fields()
         conversation.save(update_fields=["provider", "model", "mode", "system", "params", "updated_at"])
         messages.success(request, "Settings saved; they apply to the next message.")
+        if settings_form.model_note:
+            messages.warning(request, settings_form.model_note)
         return redirect("conversation_detail", conversation_id=conversation.pk)
     completion = conversation.mode == Mode.COMPLETION
     roles = schema.message_roles if schema and not completion else None

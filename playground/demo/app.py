@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from playground.demo import catalog, chat, embeddings, images
+from playground.demo import catalog, chat, embeddings, images, rerank
 from playground.demo.keys import is_demo_key
 from playground.demo.openapi import document_bytes
 from playground.demo.wire import DEMO_PREFIX, ApiError, Receive, Request, Scope, Send, send_bytes, send_error, send_json
@@ -41,6 +41,7 @@ ROUTES: dict[str, tuple[str, Handler, bool]] = {
     "/completions": ("POST", chat.completions, True),
     "/images/generations": ("POST", images.generations, True),
     "/embeddings": ("POST", embeddings.create, True),
+    "/rerank": ("POST", rerank.create, True),
     "/openapi.json": ("GET", _openapi, False),
 }
 # Paths with a variable last part, matched by prefix.

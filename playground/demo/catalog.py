@@ -18,7 +18,7 @@ DEFAULT_PACE_MS = 25.0
 @dataclass(frozen=True)
 class DemoModel:
     id: str
-    kind: str  # "chat", "image" or "embedding"
+    kind: str  # "chat", "image", "embedding" or "rerank"
     purpose: str
 
 
@@ -34,6 +34,7 @@ MODELS: dict[str, DemoModel] = {
         DemoModel("demo-long", "chat", "a long answer of more than 3,000 tokens, at 2 ms a token"),
         DemoModel("demo-image", "image", "draws a picture from the prompt"),
         DemoModel("demo-embed", "embedding", "embeddings in which texts that share words are similar"),
+        DemoModel("demo-rerank", "rerank", "ranks documents by how many words they share with the query"),
     ]
 }
 CHAT_MODELS = [model.id for model in MODELS.values() if model.kind == "chat"]
@@ -41,6 +42,7 @@ ENDPOINT_KINDS = {
     "chat": "/chat/completions and /completions",
     "image": "/images/generations",
     "embedding": "/embeddings",
+    "rerank": "/rerank",
 }
 
 

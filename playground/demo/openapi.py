@@ -14,6 +14,7 @@ IMAGE_SIZES = ["256x256", "512x512", "1024x1024", "1792x1024", "1024x1792"]
 # IONOS writes sizes as 1024*1024; the demo accepts both spellings.
 IMAGE_SIZE_NAMES = IMAGE_SIZES + [size.replace("x", "*") for size in IMAGE_SIZES]
 MAX_EMBEDDING_INPUTS = 2048
+MAX_RERANK_DOCUMENTS = 1000
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -357,6 +358,35 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "user": {"type": "string", "description": "A stable identifier for your end user."},
         },
     },
+    "CreateRerankRequest": {
+        "type": "object",
+        "required": ["model", "query", "documents"],
+        "properties": {
+            "model": {"type": "string", "examples": ["demo-rerank"]},
+            "query": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The text the documents are ranked against.",
+            },
+            "documents": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "minItems": 1,
+                "maxItems": MAX_RERANK_DOCUMENTS,
+                "description": f"Up to {MAX_RERANK_DOCUMENTS} texts to rank by their relevance to the query.",
+            },
+            "top_n": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "description": "Return only this many of the most relevant documents (all of them when left out).",
+            },
+            "return_documents": {
+                "type": ["boolean", "null"],
+                "default": False,
+                "description": "Repeat each document's text in its result.",
+            },
+        },
+    },
     "Usage": {
         "type": "object",
         "properties": {
@@ -447,6 +477,30 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "usage": _ref("Usage"),
         },
     },
+    "RerankResponse": {
+        "type": "object",
+        "properties": {
+            "object": {"const": "list"},
+            "model": {"type": "string"},
+            "results": {
+                "type": "array",
+                "description": "The documents, most relevant first.",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "index": {"type": "integer", "description": "The document's position in the request."},
+                        "relevance_score": {"type": "number", "minimum": 0, "maximum": 1},
+                        "document": {
+                            "type": "object",
+                            "properties": {"text": {"type": "string"}},
+                            "description": "With `return_documents: true`: the document.",
+                        },
+                    },
+                },
+            },
+            "usage": _ref("Usage"),
+        },
+    },
 }
 
 
@@ -521,6 +575,7 @@ def document() -> dict[str, Any]:
             "/completions": _post("Create completion", "CreateCompletionRequest", "Completion", stream=True),
             "/images/generations": _post("Create image", "CreateImageRequest", "ImagesResponse"),
             "/embeddings": _post("Create embeddings", "CreateEmbeddingRequest", "EmbeddingsResponse"),
+            "/rerank": _post("Rerank documents", "CreateRerankRequest", "RerankResponse"),
             "/images/files/{name}": {
                 "get": {
                     "summary": "Download a generated image",

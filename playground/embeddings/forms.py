@@ -1,4 +1,5 @@
-"""Forms of the embeddings pages: the texts and settings of a run, a neighbours query, a comparison."""
+"""Forms of the embeddings pages: the texts and settings of a run, a neighbours query, a comparison,
+and the query and documents of a reranking."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from django import forms
 
-from playground.embeddings import services
+from playground.embeddings import rerank, services
 from playground.embeddings.inputs import (
     MAX_FILE_BYTES,
     MAX_TEXT_CHARS,
@@ -17,12 +18,14 @@ from playground.embeddings.inputs import (
     parse_upload,
 )
 from playground.embeddings.models import EmbeddingRun
+from playground.embeddings.rerank import MAX_DOCUMENT_CHARS, MAX_DOCUMENTS, MAX_QUERY_CHARS
 from playground.providers.keys import NoKey, target_for
 from playground.providers.models import Provider
 from playground.schema.fields import to_text
 from playground.schema.forms import ParameterForm, parameter_form
 from playground.schema.specs import EndpointSchema
 from playground.schema.validation import validate_request
+from playground.upstream import errors
 
 
 class SettingsForm(forms.Form):
@@ -90,6 +93,43 @@ class RunForm(SettingsForm):
         return "file" if self.cleaned_data.get("file") else "texts"
 
 
+class RerankForm(SettingsForm):
+    query = forms.CharField(
+        label="Query",
+        max_length=MAX_QUERY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        error_messages={"required": "Write the query that the documents are ranked against."},
+    )
+    documents = forms.CharField(
+        label="Documents, one per line",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
+        help_text=f"Up to {MAX_DOCUMENTS:,} documents of at most {MAX_DOCUMENT_CHARS:,} characters. "
+        "Blank lines are skipped.",
+    )
+
+    field_order = ["query", "documents", "provider", "model"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].help_text = "The team's providers whose API has a rerank endpoint."
+        self.fields["model"].widget.attrs["list"] = "rerank-models"
+
+    def clean_documents(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["documents"].splitlines()]
+        documents = [line for line in lines if line]
+        if not documents:
+            raise forms.ValidationError("Write the documents to rank, one per line.")
+        if len(documents) > MAX_DOCUMENTS:
+            raise forms.ValidationError(
+                f"There are {len(documents):,} documents; at most {MAX_DOCUMENTS:,} can be ranked at once."
+            )
+        long = next((i for i, text in enumerate(documents) if len(text) > MAX_DOCUMENT_CHARS), None)
+        if long is not None:
+            raise forms.ValidationError(f"Document {long + 1} is longer than {MAX_DOCUMENT_CHARS:,} characters.")
+        return documents
+
+
 class NeighboursForm(forms.Form):
     query = forms.CharField(
         label="Query text", max_length=MAX_TEXT_CHARS, widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"})
@@ -152,6 +192,51 @@ def request_check(
     except NoKey as error:
         form.add_error("provider", str(error))
         return None
+
+
+def rerank_check(
+    *, form: RerankForm, params: ParameterForm, endpoint: EndpointSchema, user, project
+) -> tuple[dict[str, Any], tuple] | None:
+    """Validate the rerank request against the schema and find a key: (body, (target, context)),
+    or None with the problems added beside the fields they concern."""
+    data = form.cleaned_data
+    body = rerank.request_body(data["model"].strip(), params.request_fields(), data["query"], data["documents"])
+    for name, message in validate_request(endpoint, body).items():
+        sentence = message[:1].upper() + message[1:] + "."
+        if name == "documents":
+            form.add_error("documents", f"The provider does not accept these documents: {message}.")
+        elif name in ("query", "model"):
+            form.add_error(name, sentence)
+        elif name in params.fields:
+            if name not in params.errors:
+                params.add_error(name, message)
+        else:
+            form.add_error(None, sentence)
+    if form.errors or params.errors:
+        return None
+    try:
+        return body, target_for(user, data["provider"], project=project)
+    except NoKey as error:
+        form.add_error("provider", str(error))
+        return None
+
+
+def place_rerank_error(error: errors.UpstreamError, form: RerankForm, params: ParameterForm) -> None:
+    """Put a failed call's error beside what it is about: a refused key beside the provider, a
+    field the provider named beside that field, anything else above the form."""
+    if error.kind == "authentication":
+        form.add_error("provider", error.message)
+        return
+    if error.kind == "bad_request":
+        mentioned = _mentioned_field(error.message, list(params.fields))
+        if mentioned:
+            params.add_error(mentioned, error.message)
+            return
+        for name in ("documents", "query", "model"):
+            if re.search(rf"\b{name}\b", error.message, re.IGNORECASE):
+                form.add_error(name, error.message)
+                return
+    form.add_error(None, error.message)
 
 
 def place_run_error(run: EmbeddingRun, form: SettingsForm, params: ParameterForm | None) -> None:

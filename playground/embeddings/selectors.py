@@ -1,4 +1,4 @@
-"""Reading embedding runs: lists, the providers that can embed, a run's charts, comparisons."""
+"""Reading embedding runs: lists, the providers that can embed or rerank, a run's charts, comparisons."""
 
 from __future__ import annotations
 
@@ -45,8 +45,26 @@ def embeddings_endpoint(provider: Provider | None):
     return endpoint_schema(provider, "embeddings")
 
 
-def model_suggestions(provider: Provider | None, endpoint) -> list[str]:
-    """Model names for the datalist: cached models with "embed" in their name first, then the
+def rerank_providers(team) -> list[Provider]:
+    """The team's providers whose API document has a rerank endpoint."""
+    return providers_with(team, "rerank")
+
+
+def rerank_endpoint(provider: Provider | None):
+    return endpoint_schema(provider, "rerank")
+
+
+def unoffered_provider(team, provider_id, offered: list[Provider]) -> Provider | None:
+    """The team's provider a request asked for by id when it is not among `offered` (its API
+    document lacks the endpoint), so the page can say why it is not there."""
+    text = str(provider_id or "")
+    if not text.isdigit() or len(text) > 18 or any(str(provider.pk) == text for provider in offered):
+        return None
+    return team.providers.filter(pk=int(text)).first()
+
+
+def model_suggestions(provider: Provider | None, endpoint, *, hint: str = "embed") -> list[str]:
+    """Model names for the datalist: cached models with `hint` in their name first, then the
     schema's examples of `model`, then the other cached models."""
     if provider is None:
         return []
@@ -55,9 +73,18 @@ def model_suggestions(provider: Provider | None, endpoint) -> list[str]:
     if endpoint is not None:
         model_schema = (endpoint.request_schema.get("properties") or {}).get("model") or {}
         examples = [str(value) for value in model_schema.get("examples") or [] if isinstance(value, str)]
-    embedding_like = [name for name in cached if "embed" in name.lower()]
-    ordered = embedding_like + examples + [name for name in cached if name not in embedding_like]
+    likely = [name for name in cached if hint in name.lower()]
+    ordered = likely + examples + [name for name in cached if name not in likely]
     return list(dict.fromkeys(ordered))
+
+
+def rerank_default_model(provider: Provider | None, suggestions: list[str]) -> str:
+    """The provider's default model if it reranks, else the likeliest suggestion."""
+    if provider is None:
+        return ""
+    if provider.default_model and "rerank" in provider.default_model.lower():
+        return provider.default_model
+    return suggestions[0] if suggestions else ""
 
 
 def default_model(project, provider: Provider | None, suggestions: list[str]) -> str:

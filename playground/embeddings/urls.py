@@ -15,4 +15,5 @@ urlpatterns = [
     path("embeddings/<id:run_id>/vectors.csv", views.run_vectors_csv, name="embedding_run_vectors_csv"),
     path("embeddings/<id:run_id>/similarity.csv", views.run_similarity_csv, name="embedding_run_similarity_csv"),
     path("embeddings/<id:run_id>/delete/", views.run_delete, name="embedding_run_delete"),
+    path("projects/<id:project_id>/rerank/", views.rerank_documents, name="rerank"),
 ]

@@ -1,5 +1,5 @@
 """Pages of the embeddings playground: runs of a project, a new run, one run with its charts,
-neighbours of a query, a comparison of two runs, and CSV downloads."""
+neighbours of a query, a comparison of two runs, CSV downloads, and reranking documents."""
 
 from __future__ import annotations
 
@@ -12,13 +12,16 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from playground.accounts.models import Role
 from playground.accounts.scoping import project_for
-from playground.embeddings import exports, selectors, services
+from playground.embeddings import exports, rerank, selectors, services
 from playground.embeddings.forms import (
     CompareForm,
     NeighboursForm,
+    RerankForm,
     RunForm,
+    place_rerank_error,
     place_run_error,
     request_check,
+    rerank_check,
     settings_forms,
 )
 from playground.embeddings.models import EmbeddingRun, Status
@@ -233,3 +236,41 @@ def run_delete(request: HttpRequest, run_id: int) -> HttpResponse:
         messages.success(request, f"“{run}” deleted.")
         return redirect("embedding_runs", project_id=run.project_id)
     return render(request, "embeddings/run_delete.html", {"run": run, "project": run.project})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def rerank_documents(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Documents ranked by a rerank model's relevance to a query: one call, shown and not stored."""
+    project = project_for(request.user, project_id, role=Role.MEMBER if request.method == "POST" else Role.VIEWER)
+    providers = selectors.rerank_providers(project.team)
+    asked = request.POST.get("provider") or request.GET.get("provider")
+    provider = _chosen(providers, asked)
+    endpoint = selectors.rerank_endpoint(provider)
+    suggestions = selectors.model_suggestions(provider, endpoint, hint="rerank")
+    initial = {
+        "provider": provider.pk if provider else None,
+        "model": selectors.rerank_default_model(provider, suggestions),
+    }
+    data = request.POST if request.method == "POST" else None
+    form = RerankForm(data, providers=providers, initial=initial)
+    params = parameter_form(endpoint, data) if endpoint is not None else None
+    context = {
+        "project": project, "form": form, "params": params, "providers": providers, "models": suggestions,
+        "can_run": project.member_role.at_least(Role.MEMBER),
+        "not_offered": selectors.unoffered_provider(project.team, asked, providers),
+    }  # fmt: skip
+    if request.htmx and request.method == "GET":
+        return render(request, "embeddings/rerank.html#provider-settings", context)
+    if data is not None and params is not None and all([form.is_valid(), params.is_valid()]):
+        checked = rerank_check(form=form, params=params, endpoint=endpoint, user=request.user, project=project)
+        if checked is not None:
+            body, (target, call_context) = checked
+            try:
+                context["ranking"] = rerank.rerank_documents(target=target, context=call_context, body=body)
+            except errors.UpstreamError as error:
+                place_rerank_error(error, form, params)
+    failed = data is not None and "ranking" not in context
+    if request.htmx:  # htmx swaps only 2xx answers: the errors come back as a 200 fragment
+        return render(request, "embeddings/rerank.html#workspace", context)
+    return render(request, "embeddings/rerank.html", context, status=400 if failed else 200)

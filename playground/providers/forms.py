@@ -2,10 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django import forms
 
-from playground.providers.models import Provider
-from playground.providers.profiles import profile_choices
+from playground.providers.models import Provider, ProviderHeader
+from playground.providers.profiles import profile_choices, profile_meta, profile_names
+
+
+def _control_free(value: str) -> bool:
+    """Header values go on the wire as they are: no line breaks or other control characters."""
+    return not any(ord(char) < 32 or ord(char) == 127 for char in value)
+
+
+@dataclass
+class DeclaredHeader:
+    """A header a profile declares (`x-playground-headers`), with its box in the provider form."""
+
+    profile: str
+    name: str
+    required: bool
+    field_name: str
+    clear_name: str | None  # the "remove the stored value" box, when one is stored and optional
+
+
+@dataclass
+class HeaderGroup:
+    """The declared headers of one profile, shown together under the profile's name."""
+
+    profile: str
+    label: str
+    fields: list[tuple[Any, Any]]  # (value box, remove box or None), as bound fields
+
+
+def declared_headers(profile: str) -> list[dict[str, Any]]:
+    return [item for item in profile_meta(profile)["headers"] if isinstance(item, dict) and item.get("name")]
 
 
 class ProviderForm(forms.ModelForm):
@@ -48,6 +80,107 @@ class ProviderForm(forms.ModelForm):
         if not user.is_staff:
             # Only staff may let a provider reach local addresses; others do not see the switch.
             del self.fields["allow_local"]
+        # The profile the provider had: validation writes the chosen one onto the instance.
+        self.saved_profile = self.instance.profile if self.instance.pk else None
+        self.stored: dict[str, ProviderHeader] = (
+            {header.name.lower(): header for header in self.instance.extra_headers.all()} if self.instance.pk else {}
+        )
+        self.declared = self._add_declared_header_fields()
+
+    def _add_declared_header_fields(self) -> list[DeclaredHeader]:
+        """A box for every header a profile declares, each profile's under its name; a page
+        script shows only the chosen profile's. Values are stored encrypted and never shown."""
+        declared = []
+        for profile in profile_names():
+            for index, item in enumerate(declared_headers(profile)):
+                name, required = item["name"], bool(item.get("required"))
+                stored = self.stored.get(name.lower())
+                help_parts = [item.get("description") or ""]
+                if stored is not None:
+                    help_parts.append(f"Set ({stored.masked}); leave empty to keep it.")
+                field_name = f"header-{profile}-{index}"
+                attrs = {"autocomplete": "off", **({"aria-required": "true"} if required else {})}
+                self.fields[field_name] = forms.CharField(
+                    label=f"{name} (required)" if required else name,
+                    max_length=500,
+                    required=False,
+                    strip=True,
+                    widget=forms.PasswordInput(render_value=False, attrs=attrs),
+                    help_text=" ".join(part for part in help_parts if part),
+                )
+                clear_name = None
+                if stored is not None and not required:
+                    clear_name = f"{field_name}-clear"
+                    self.fields[clear_name] = forms.BooleanField(label=f"Remove the stored {name}", required=False)
+                declared.append(DeclaredHeader(profile, name, required, field_name, clear_name))
+        return declared
+
+    def header_groups(self) -> list[HeaderGroup]:
+        groups: dict[str, HeaderGroup] = {}
+        for header in self.declared:
+            group = groups.setdefault(
+                header.profile, HeaderGroup(header.profile, profile_meta(header.profile)["label"], [])
+            )
+            clear = self[header.clear_name] if header.clear_name else None
+            group.fields.append((self[header.field_name], clear))
+        return list(groups.values())
+
+    def clean(self):
+        data = super().clean()
+        for header in self._chosen_declared():
+            value = data.get(header.field_name) or ""
+            if value and not _control_free(value):
+                self.add_error(header.field_name, "A header value cannot contain line breaks or control characters.")
+            elif header.required and not value and header.name.lower() not in self.stored:
+                label = profile_meta(data["profile"])["label"]
+                self.add_error(header.field_name, f"{label} needs the {header.name} header: enter its value.")
+        return data
+
+    def _chosen_declared(self) -> list[DeclaredHeader]:
+        profile = (self.cleaned_data if hasattr(self, "cleaned_data") else {}).get("profile")
+        return [header for header in self.declared if header.profile == profile]
+
+    def free_header_initial(self) -> list[dict[str, Any]]:
+        """The stored headers for the free rows: all but those the provider's profile has boxes for."""
+        return [
+            {"name": header.name, "value": header.value, "secret": header.secret}
+            for key, header in self.stored.items()
+            if key not in self._saved_profile_boxes()
+        ]
+
+    def _saved_profile_boxes(self) -> set[str]:
+        """The (lower-case) names of the headers the provider's saved profile has boxes for."""
+        return {item["name"].lower() for item in declared_headers(self.saved_profile)} if self.saved_profile else set()
+
+    def header_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The free rows joined with the chosen profile's header boxes, for `headers_replace`.
+
+        A box filled (or marked "remove") decides that header; a box left empty keeps what is
+        stored, or lets a free row of the same name set it. Stored headers of the provider's
+        previous profile that the free rows did not show are kept.
+        """
+        boxes = {}
+        for header in self._chosen_declared():
+            value = self.cleaned_data.get(header.field_name) or ""
+            clear = bool(header.clear_name and self.cleaned_data.get(header.clear_name))
+            boxes[header.name.lower()] = (header.name, value, clear)
+        merged, named = [], set()
+        for row in rows:
+            name = (row.get("name") or "").strip()
+            box = boxes.get(name.lower())
+            if not name or (box is not None and (box[1] or box[2])):
+                continue
+            merged.append(row)
+            named.add(name.lower())
+        for key, (name, value, clear) in boxes.items():
+            if clear or key in named or not (value or key in self.stored):
+                continue
+            merged.append({"name": name, "value": value, "secret": True, "keep": True})
+            named.add(key)
+        for key, header in self.stored.items():
+            if key in self._saved_profile_boxes() and key not in named and key not in boxes:
+                merged.append({"name": header.name, "value": "", "secret": header.secret, "keep": True})
+        return merged
 
 
 class HeaderForm(forms.Form):
@@ -76,6 +209,12 @@ class HeaderForm(forms.Form):
         if name.lower() in {"authorization", "content-type", "host", "content-length"}:
             raise forms.ValidationError(f"{name} is set by Playground itself.")
         return name
+
+    def clean_value(self):
+        value = self.cleaned_data["value"]
+        if not _control_free(value):
+            raise forms.ValidationError("A header value cannot contain line breaks or control characters.")
+        return value
 
 
 HeaderFormSet = forms.formset_factory(HeaderForm, extra=2, max_num=20)

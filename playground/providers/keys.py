@@ -61,10 +61,16 @@ def provider_document(provider: Provider) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ProviderSchema:
-    """What the document in force says: its endpoints (with forms) and its models path."""
+    """What the document in force says: its endpoints (with forms), its models path, and the
+    model names it suggests itself (for APIs without a models path, such as the research API)."""
 
     endpoints: dict[str, Any]  # endpoint name -> playground.schema.specs.EndpointSchema
     models_path: str | None
+    model_names: tuple[str, ...] = ()
+
+    @property
+    def lists_models(self) -> bool:
+        return self.models_path is not None
 
     def paths(self) -> dict[str, str]:
         paths = {name: endpoint.path for name, endpoint in self.endpoints.items()}
@@ -82,13 +88,16 @@ def provider_schema(provider: Provider) -> ProviderSchema:
     The key holds what changes the document in force, so an upload, a refresh or a profile
     change (in any process) is seen at once.
     """
-    from playground.schema.specs import endpoints_of, models_path_of
+    from playground.schema.specs import endpoints_of, model_names_of, models_path_of
 
     key = (provider.pk, provider.profile, provider.schema_source, provider.uploaded_at, provider.fetched_at)
     found = _schemas.get(key) if provider.pk else None
     if found is None:
         document = provider_document(provider)
-        found = ProviderSchema(endpoints=endpoints_of(document), models_path=models_path_of(document))
+        endpoints = endpoints_of(document)
+        found = ProviderSchema(
+            endpoints=endpoints, models_path=models_path_of(document), model_names=model_names_of(endpoints)
+        )
         if provider.pk:
             if len(_schemas) >= 256:
                 _schemas.clear()

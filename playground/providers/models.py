@@ -74,19 +74,30 @@ class ProviderHeader(models.Model):
     value = models.CharField(max_length=500, blank=True, help_text="Empty when the value is secret.")
     ciphertext = models.BinaryField(null=True, blank=True, editable=False)
     secret = models.BooleanField(default=False)
+    # A secret value's last four characters, kept only when the value is long enough that they
+    # give it away no more than a key's last four do.
+    last4 = models.CharField(max_length=4, blank=True, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["provider", "name"], name="one_header_per_name")]
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return f"{self.name}: {'••••' if self.secret else self.value}"
+        return f"{self.name}: {self.masked}"
+
+    @property
+    def masked(self) -> str:
+        """How pages show the value, secret or not: like a key, by its last four characters at most."""
+        if self.secret:
+            return f"••••{self.last4}"
+        return f"••••{self.value[-4:] if len(self.value) >= 8 else ''}"
 
     def set_value(self, value: str) -> None:
         if self.secret:
             self.ciphertext, self.value = crypto.encrypt(value), ""
+            self.last4 = value[-4:] if len(value) >= 8 else ""
         else:
-            self.ciphertext, self.value = None, value
+            self.ciphertext, self.value, self.last4 = None, value, ""
 
     def plain_value(self) -> str:
         return crypto.decrypt(self.ciphertext) if self.secret and self.ciphertext else self.value

@@ -15,8 +15,9 @@ from playground import upstream
 from playground.audit.models import Action
 from playground.audit.services import audit_record
 from playground.demo.keys import demo_key
-from playground.providers.keys import NoKey, target_for
+from playground.providers.keys import NoKey, ProviderSchema, provider_schema, target_for
 from playground.providers.models import ApiKey, Provider
+from playground.providers.profiles import profile_meta
 from playground.upstream import errors
 from playground.upstream.safety import check_url
 from playground.upstream.sync import call_sync
@@ -117,6 +118,7 @@ def provider_save(*, provider: Provider, by_user, headers: list[dict[str, Any]] 
             provider.save()
             if headers is not None:
                 headers_replace(provider=provider, headers=headers)
+            schema_models_apply(provider=provider)
             after = provider_snapshot(provider)
             # A new secret value is a change the snapshot cannot show: name the header.
             renewed = sorted({item["name"] for item in headers or () if item.get("secret") and item.get("value")})
@@ -137,7 +139,8 @@ def provider_delete(*, provider: Provider, by_user) -> None:
 
 
 def headers_replace(*, provider: Provider, headers: list[dict[str, Any]]) -> None:
-    """Set the extra headers. A secret header submitted with an empty value keeps its old value."""
+    """Set the extra headers. A secret header submitted with an empty value keeps its old value,
+    and so does any header submitted empty with `keep` (a profile's header box left empty)."""
     existing = {header.name.lower(): header for header in provider.extra_headers.all()}
     keep = set()
     for item in headers:
@@ -146,11 +149,13 @@ def headers_replace(*, provider: Provider, headers: list[dict[str, Any]]) -> Non
             continue
         header = existing.get(name.lower()) or provider.extra_headers.model(provider=provider, name=name)
         header.name = name
-        was_secret = header.pk is not None and header.secret
+        was_secret, plain_before = header.pk is not None and header.secret, header.value
         header.secret = bool(item.get("secret"))
         value = item.get("value") or ""
         if header.secret and not value and was_secret:
             pass  # the stored secret stays; browsers never receive it to send back
+        elif not value and item.get("keep") and header.pk is not None and not was_secret:
+            header.set_value(plain_before)  # a plain value kept, encrypted now if it became secret
         else:
             header.set_value(value)
         header.save()
@@ -180,18 +185,80 @@ def api_key_revoke(*, key: ApiKey, by_user) -> ApiKey:
     return key
 
 
+class NoModelList(Exception):
+    """The provider's API has no endpoint that lists its models; the message says what to do."""
+
+
 def api_key_test(*, key: ApiKey, user) -> tuple[bool, str]:
-    """Call the provider's models endpoint with this key; (worked, what to tell the person)."""
+    """Try the key: list the provider's models, or, for an API without a model list, send a
+    one-token chat request. (worked, what to tell the person)."""
     provider = key.provider
     try:
         target, context = target_for(user, provider, key=key)
-        found = call_sync(upstream.models, target, context=context)
+        schema = provider_schema(provider)
+        worked, said, found = _key_try(provider, target, context, schema)
     except (errors.UpstreamError, NoKey) as error:
-        _audit_key(Action.KEY_TEST, key, user, after={"worked": False, "said": str(error)})
-        return False, str(error)
-    models_store(provider=provider, found=[model.id for model in found])
-    _audit_key(Action.KEY_TEST, key, user, after={"worked": True, "models": len(found)})
-    return True, f"The key works: {provider.name} lists {len(found)} model{'s' if len(found) != 1 else ''}."
+        worked, said, found = False, error_text(provider, error), None
+    if found is not None:
+        models_store(provider=provider, found=found)
+    else:
+        schema_models_apply(provider=provider)
+    after = {"worked": True, "models": len(found)} if found is not None else {"worked": worked, "said": said}
+    _audit_key(Action.KEY_TEST, key, user, after=after)
+    return worked, said
+
+
+def _key_try(provider: Provider, target, context, schema: ProviderSchema) -> tuple[bool, str, list[str] | None]:
+    if not schema.lists_models:
+        why = f"{provider.name} has no model list (its API description has none)"
+        return _key_try_chat(provider, target, context, schema, why)
+    try:
+        found = [model.id for model in call_sync(upstream.models, target, context=context)]
+    except errors.BadRequest as error:
+        if error.status != 404:
+            raise
+        # A missing model list says nothing about the key: try it where the API does answer.
+        why = f"{provider.name} has no model list at {target.url('models')} (404)"
+        return _key_try_chat(provider, target, context, schema, why)
+    count = f"{len(found)} model{'s' if len(found) != 1 else ''}"
+    return True, f"The key works: {provider.name} lists {count}.", found
+
+
+def _key_try_chat(provider: Provider, target, context, schema: ProviderSchema, why: str):
+    chat = schema.endpoints.get("chat")
+    if chat is None:
+        return False, f"{why}, and no chat endpoint to try the key with, so it cannot be tested here.", None
+    model = provider.default_model or next(iter((*schema.model_names, *provider.models_cache)), "")
+    if not model:
+        return False, f"{why}, so the key is tried with a one-token chat request: set a default model for it.", None
+    properties = chat.request_schema.get("properties") or {}
+    roles = chat.message_roles or ("user",)
+    body = {"model": model, "messages": [{"role": "user" if "user" in roles else roles[0], "content": "Hi"}]}
+    limit = next((name for name in ("max_tokens", "max_completion_tokens") if name in properties), None)
+    if limit:
+        body[limit] = 1
+    tried = f"{why}, so a one-token chat request to {model} was sent"
+    try:
+        call_sync(upstream.chat, target, body, context=context)
+    except errors.UpstreamError as error:
+        return False, f"{tried}: {error_text(provider, error)}", None
+    return True, f"The key works: {tried}, and it was answered.", None
+
+
+def error_text(provider: Provider, error: Exception) -> str:
+    """What to tell a person about a failed call: the error, and for a refused key the headers
+    the profile takes that are not set (JamAI refuses a service key without its X-PROJECT-ID,
+    and says only that the key was refused)."""
+    said = str(error)
+    if not isinstance(error, errors.AuthenticationFailed):
+        return said
+    meta = profile_meta(provider.profile)
+    have = {name.lower() for name in provider.extra_headers.values_list("name", flat=True)}
+    missing = [item["name"] for item in meta["headers"] if item.get("name", "").lower() not in have]
+    if not missing:
+        return said
+    names = ", ".join(missing)
+    return f"{said} {meta['label']} also takes the header{'s' if len(missing) > 1 else ''} {names}, not set here."
 
 
 def models_store(*, provider: Provider, found: list[str]) -> None:
@@ -200,13 +267,51 @@ def models_store(*, provider: Provider, found: list[str]) -> None:
     provider.save(update_fields=["models_cache", "models_fetched_at"])
 
 
+def schema_models_apply(*, provider: Provider) -> None:
+    """For an API without a model list, the model names its description suggests (its `model`
+    field's enum and examples) become the provider's models, so every model picker offers them."""
+    from playground.schema.specs import SchemaError
+
+    try:
+        schema = provider_schema(provider)
+    except (SchemaError, KeyError):  # a document that cannot be read, or a profile no longer built in
+        return
+    if schema.lists_models:
+        return
+    names = list(schema.model_names)
+    if provider.models_cache != names or provider.models_fetched_at is not None:
+        provider.models_cache, provider.models_fetched_at = names, None
+        provider.save(update_fields=["models_cache", "models_fetched_at"])
+
+
+def no_model_list_message(provider: Provider) -> str:
+    names = provider_schema(provider).model_names
+    suggested = f" Its description suggests {', '.join(names)}." if names else ""
+    return (
+        f"{provider.name} has no model list: its API description has no models endpoint. "
+        f"Type the model's name where you choose one.{suggested}"
+    )
+
+
 def models_refresh(*, provider: Provider, user) -> list[str]:
-    """List the provider's models with the user's key: the test of a provider."""
+    """List the provider's models with the user's key: the test of a provider.
+
+    Raises NoModelList when its API has none (the document in force has no models path, or
+    the provider answers 404 there): that says nothing about the key.
+    """
+    if not provider_schema(provider).lists_models:
+        schema_models_apply(provider=provider)
+        raise NoModelList(no_model_list_message(provider))
     try:
         target, context = target_for(user, provider)
         found = call_sync(upstream.models, target, context=context)
     except (errors.UpstreamError, NoKey) as error:
         _audit_provider(Action.PROVIDER_TEST, provider, user, after={"worked": False, "said": str(error)})
+        if isinstance(error, errors.BadRequest) and error.status == 404:
+            raise NoModelList(
+                f"{provider.name} answered 404 at {target.url('models')}: it has no model list there. "
+                "Check the base URL, or type the model's name where you choose one."
+            ) from None
         raise
     models_store(provider=provider, found=[model.id for model in found])
     _audit_provider(Action.PROVIDER_TEST, provider, user, after={"worked": True, "models": len(found)})
@@ -233,25 +338,33 @@ def schema_upload(*, provider: Provider, text: str, by_user) -> Provider:
     before = str(provider.schema_source)
     provider.uploaded_schema, provider.uploaded_at = document, timezone.now()
     provider.save(update_fields=["uploaded_schema", "uploaded_at"])
+    schema_models_apply(provider=provider)
     _schema_changed(provider, by_user, before)
     return provider
 
 
 def schema_refresh(*, provider: Provider, user) -> Provider:
-    """Fetch `{base_url}/openapi.json` from the provider and use it (vLLM serves one)."""
+    """Fetch the provider's own `/openapi.json` and use it (vLLM serves one).
+
+    It is looked for beside the base URL, then in each folder above it: vLLM serves it at the
+    root, beside `/v1`. Its paths may start from either; `upstream.target.endpoint_url` joins them.
+    """
     from playground.schema.documents import shallow
     from playground.schema.specs import SchemaError, endpoints_of
 
     target, context = target_for(user, provider)
-    try:
-        document = call_sync(upstream.openapi, target, context=context)
-    except errors.BadRequest as error:
-        # vLLM and other servers publish it at the root, beside /v1.
-        root = _origin(provider.base_url)
-        if error.status != 404 or root == provider.base_url.rstrip("/"):
-            raise
-        target = dataclasses.replace(target, base_url=root)
-        document = call_sync(upstream.openapi, target, context=context)
+    tried = []
+    for base_url in _folders_up(provider.base_url):
+        folder = dataclasses.replace(target, base_url=base_url)
+        try:
+            document = call_sync(upstream.openapi, folder, context=context)
+            break
+        except errors.BadRequest as error:
+            if error.status != 404:
+                raise
+            tried.append(folder.url("openapi"))
+    else:
+        raise ValidationError(f"{provider.name} serves no OpenAPI document: {', '.join(tried)} answered 404.")
     try:
         endpoints = endpoints_of(shallow(document))
     except SchemaError as error:
@@ -261,8 +374,17 @@ def schema_refresh(*, provider: Provider, user) -> Provider:
     before = str(provider.schema_source)
     provider.fetched_schema, provider.fetched_at = document, timezone.now()
     provider.save(update_fields=["fetched_schema", "fetched_at"])
+    schema_models_apply(provider=provider)
     _schema_changed(provider, user, before)
     return provider
+
+
+def _folders_up(url: str) -> list[str]:
+    """`url` and each folder above it, to the origin: …/demo/v1, …/demo, … ."""
+    parts = urlsplit(url.rstrip("/"))
+    segments = [segment for segment in parts.path.split("/") if segment]
+    origin = _origin(url)
+    return [origin + "".join(f"/{segment}" for segment in segments[:size]) for size in range(len(segments), -1, -1)]
 
 
 def _origin(url: str) -> str:
@@ -274,6 +396,7 @@ def schema_reset(*, provider: Provider, by_user) -> Provider:
     before = str(provider.schema_source)
     provider.uploaded_schema = provider.uploaded_at = provider.fetched_schema = provider.fetched_at = None
     provider.save(update_fields=["uploaded_schema", "uploaded_at", "fetched_schema", "fetched_at"])
+    schema_models_apply(provider=provider)
     _schema_changed(provider, by_user, before)
     return provider
 

@@ -24,6 +24,7 @@ from playground.providers.keys import NoKey, provider_schema, usable_keys
 from playground.providers.models import ApiKey, Provider
 from playground.providers.profiles import profile_meta
 from playground.upstream import errors
+from playground.upstream.target import endpoint_url
 
 
 def provider_for(user, provider_id: int, *, role: Role = Role.MEMBER) -> Provider:
@@ -54,7 +55,8 @@ def provider_list(request: HttpRequest, team_id: int) -> HttpResponse:
         provider = form.save(commit=False)
         provider.team = team
         try:
-            services.provider_save(provider=provider, by_user=request.user, headers=headers.cleaned_data)
+            rows = form.header_rows(headers.cleaned_data)
+            services.provider_save(provider=provider, by_user=request.user, headers=rows)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -75,6 +77,7 @@ def _detail_page(request: HttpRequest, provider, schema_form: SchemaUploadForm |
     keys = provider.api_keys.all()
     if not is_admin:
         keys = keys.filter(Q(owner__isnull=True) | Q(owner=request.user))
+    schema = provider_schema(provider)
     context = {
         "provider": provider,
         "is_admin": is_admin,
@@ -82,7 +85,10 @@ def _detail_page(request: HttpRequest, provider, schema_form: SchemaUploadForm |
         "has_usable_key": usable_keys(request.user, provider).exists(),
         "key_form": ApiKeyForm(can_share=is_admin),
         "schema_form": schema_form or SchemaUploadForm(),
-        "endpoints": sorted(provider_schema(provider).endpoints),
+        "endpoints": sorted(schema.endpoints),
+        "lists_models": schema.lists_models,
+        "schema_models": schema.model_names,
+        "headers": provider.extra_headers.all() if is_admin else (),
         "meta": profile_meta(provider.profile),
     }
     return render(request, "providers/provider_detail.html", context)
@@ -94,11 +100,11 @@ def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
     provider = provider_for(request.user, provider_id, role=Role.ADMIN)
     form = ProviderForm(request.POST or None, instance=provider, user=request.user)
     # Secret values are never sent back to the browser; an empty box keeps them.
-    initial = [{"name": h.name, "value": h.value, "secret": h.secret} for h in provider.extra_headers.all()]
-    headers = HeaderFormSet(request.POST or None, prefix="headers", initial=initial)
+    headers = HeaderFormSet(request.POST or None, prefix="headers", initial=form.free_header_initial())
     if request.method == "POST" and form.is_valid() and headers.is_valid():
         try:
             rows = [f.cleaned_data if f.has_changed() else f.initial for f in headers]  # unchanged rows keep theirs
+            rows = form.header_rows(rows)
             services.provider_save(provider=form.save(commit=False), by_user=request.user, headers=rows)
         except ValidationError as error:
             form.add_error(None, error)
@@ -172,8 +178,10 @@ def models_refresh(request: HttpRequest, provider_id: int) -> HttpResponse:
     provider = provider_for(request.user, provider_id)
     try:
         found = services.models_refresh(provider=provider, user=request.user)
+    except services.NoModelList as error:
+        messages.info(request, str(error))
     except (errors.UpstreamError, NoKey) as error:
-        messages.error(request, f"Could not list the models: {error}")
+        messages.error(request, f"Could not list the models: {services.error_text(provider, error)}")
     else:
         messages.success(request, f"{provider.name} lists {len(found)} model{'s' if len(found) != 1 else ''}.")
     return redirect("provider_detail", provider_id=provider.pk)
@@ -222,7 +230,7 @@ def schema_reset(request: HttpRequest, provider_id: int) -> HttpResponse:
 @login_required
 def parameters(request: HttpRequest, provider_id: int, endpoint: str) -> HttpResponse:
     """The schema-generated parameter form of one endpoint, with the request and its code."""
-    from playground.providers.snippets import snippets
+    from playground.providers.snippets import request_body, snippets
     from playground.schema.forms import parameter_form
 
     provider = provider_for(request.user, provider_id)
@@ -241,8 +249,8 @@ def parameters(request: HttpRequest, provider_id: int, endpoint: str) -> HttpRes
         "history_policy": history_policy(schema.message_roles),
     }
     if request.method == "POST" and form.is_valid():
-        body = {"model": model, **form.request_fields()} if model else form.request_fields()
-        url = provider.base_url.rstrip("/") + "/" + schema.path.lstrip("/")
+        body = request_body(provider, schema, model=model, params=form.request_fields())
+        url = endpoint_url(provider.base_url, schema.path)
         context.update(
             body=body,
             body_json=json.dumps(body, indent=2, ensure_ascii=False),

@@ -1,19 +1,48 @@
-"""Starting text for a JSON editor: the schema's own example, or a skeleton of its required parts."""
+"""Starting text for a JSON editor: the schema's own example, or a skeleton of its required parts,
+and only ever one the schema accepts ("Insert example" must not insert an error)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from jsonschema import Draft202012Validator
 
 from playground.schema.kinds import alternatives, choices_of, type_of
 
 _MISSING = object()
 _PLACEHOLDERS = {"string": "", "number": 0, "integer": 0, "boolean": False, "null": None}
+_MAX_DEPTH = 6
 
 
 def example_of(schema: Any) -> Any:
     """The schema's `example` (OpenAPI 3.0) or first `examples` entry (3.1), or None."""
     found = _own_example(schema)
     return None if found is _MISSING else found
+
+
+def insertable_example(schema: Any, given: Any = None) -> Any:
+    """What "Insert example" puts into the editor of a field with this (resolved) schema: `given`
+    (the field's own example), else a skeleton of the schema (from its example or default, then
+    without them), else one of its other alternatives — the first of those the schema accepts.
+    None when none is accepted (then no button is shown).
+    """
+    if not isinstance(schema, dict):
+        return None
+    validator = Draft202012Validator(schema)
+    plain = {key: value for key, value in schema.items() if key not in ("example", "examples", "default")}
+    shapes, _ = alternatives(plain)
+    candidates = [
+        lambda: given,
+        lambda: skeleton(schema),
+        lambda: skeleton(plain),
+        *(lambda shape=shape: skeleton(shape) for shape in shapes[1:]),
+    ]
+    for candidate in candidates:
+        value = candidate()
+        if value is not None and validator.is_valid(value):
+            return value
+    return None
 
 
 def _own_example(schema: Any) -> Any:
@@ -30,9 +59,11 @@ def _own_example(schema: Any) -> Any:
     return _MISSING
 
 
-def skeleton(schema: Any, depth: int = 0) -> Any:
+def skeleton(schema: Any, depth: int = 0, name: str = "") -> Any:
     """A value shaped like the schema: examples and defaults where given, required properties
-    with placeholder values (empty strings, zero or the minimum, false) elsewhere."""
+    with placeholder values elsewhere (a word naming the field for a string, zero or the
+    lowest allowed number, false), as many items and entries as the schema asks for at least.
+    `name` is the property the value is for, which a string placeholder is made from."""
     found = _own_example(schema)
     if found is not _MISSING:
         return found
@@ -48,27 +79,72 @@ def skeleton(schema: Any, depth: int = 0) -> Any:
     if values:
         return values[0]
     if shape is not schema:
-        return skeleton(shape, depth)
+        return skeleton(shape, depth, name)
     kind = type_of(shape)
-    if depth > 6:
+    if depth > _MAX_DEPTH:
         return {} if kind == "object" else [] if kind == "array" else _PLACEHOLDERS.get(kind or "")
     if kind == "object":
         return _object_skeleton(shape, depth)
     if kind == "array":
         items = shape.get("items")
-        return [skeleton(items, depth + 1)] if isinstance(items, dict) and items else []
+        if not isinstance(items, dict) or not items:
+            return []
+        count = shape.get("minItems") if isinstance(shape.get("minItems"), int) else 1
+        return [skeleton(items, depth + 1) for _ in range(max(count, 1))]
     if kind in ("number", "integer"):
-        return shape.get("minimum", shape.get("exclusiveMinimum", 0))
+        return _number_skeleton(shape, kind)
+    if kind == "string":
+        return _string_skeleton(shape, name)
     return _PLACEHOLDERS.get(kind or "")
 
 
 def _object_skeleton(shape: dict[str, Any], depth: int) -> dict[str, Any]:
     properties = shape.get("properties") if isinstance(shape.get("properties"), dict) else {}
     required = [name for name in shape.get("required", []) if isinstance(name, str)]
-    if required:
-        return {name: skeleton(properties.get(name, {}), depth + 1) for name in required}
+    wanted = list(dict.fromkeys(required))
+    # minProperties beyond the required ones ("give one of json, regex, choice..."): the first
+    # properties listed fill the gap.
+    at_least = shape.get("minProperties") if isinstance(shape.get("minProperties"), int) else 0
+    for name in properties:
+        if len(wanted) >= at_least:
+            break
+        if name not in wanted:
+            wanted.append(name)
+    if wanted:
+        return {name: skeleton(properties.get(name, {}), depth + 1, name) for name in wanted}
     additional = shape.get("additionalProperties")
     if not properties and isinstance(additional, dict) and additional:
         # A map such as logit_bias: one entry shows the shape of the values.
         return {"key": skeleton(additional, depth + 1)}
     return {}
+
+
+def _number_skeleton(shape: dict[str, Any], kind: str) -> int | float:
+    """Zero, or the lowest value allowed when zero is not."""
+    low, high = _bound(shape, "minimum"), _bound(shape, "maximum")
+    low_open, high_open = _bound(shape, "exclusiveMinimum"), _bound(shape, "exclusiveMaximum")
+    if low is not None:
+        return math.ceil(low) if kind == "integer" else low
+    if low_open is not None:
+        if kind == "integer":
+            return math.floor(low_open) + 1
+        ceiling = high if high is not None else high_open
+        return (low_open + ceiling) / 2 if ceiling is not None and ceiling <= low_open + 1 else low_open + 1
+    if high is not None and high < 0:
+        return math.floor(high) if kind == "integer" else high
+    if high_open is not None and high_open <= 0:
+        return math.ceil(high_open) - 1 if kind == "integer" else high_open - 1
+    return 0
+
+
+def _bound(shape: dict[str, Any], keyword: str) -> float | None:
+    value = shape.get(keyword)
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _string_skeleton(shape: dict[str, Any], name: str) -> str:
+    """A word that says what to write instead ("your_table_id"), kept only if the shape's own
+    pattern and lengths allow it; else a plainer word, else an empty string."""
+    checker = Draft202012Validator({key: shape[key] for key in ("minLength", "maxLength", "pattern") if key in shape})
+    words = [f"your_{name}" if name else "", "example", "x"]
+    return next((word for word in words if word and checker.is_valid(word)), "")

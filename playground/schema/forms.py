@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -13,11 +14,22 @@ from django.forms import BoundField
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
-from playground.schema.examples import skeleton
+from playground.schema.examples import insertable_example
 from playground.schema.fields import NOT_SET, NumberParamField, form_field, slider_range, to_text
 from playground.schema.specs import EndpointSchema, ParamSpec
 from playground.schema.text import value_text
 from playground.schema.validation import validate_request
+
+# Fields the app itself sets when it calls an endpoint, so a control for them would do nothing
+# or break the call: chat and completions are always streamed (the client sends `stream`, and
+# asks for usage with `stream_options` where the API has it; `best_of` cannot be streamed);
+# images are read as one JSON answer.
+APP_SET_FIELDS = {
+    "chat": ("stream", "stream_options"),
+    "completions": ("stream", "stream_options", "best_of"),
+    "images": ("stream", "partial_images"),
+    "embeddings": (),
+}
 
 
 class ParameterForm(forms.Form):
@@ -37,6 +49,7 @@ class ParameterForm(forms.Form):
         initial: dict[str, Any] | None = None,
         prefix: str = "p",
     ) -> None:
+        endpoint = offered(endpoint)
         self.endpoint = endpoint
         texts = {}
         for spec in endpoint.params:
@@ -88,6 +101,14 @@ class ParameterForm(forms.Form):
     def advanced_open(self) -> bool:
         """Open "Advanced" when something in it is set or wrong, so nothing sent is hidden."""
         return any(param.is_set or param.errors for param in self.advanced_params)
+
+
+def offered(endpoint: EndpointSchema) -> EndpointSchema:
+    """The endpoint with only the parameters a person can usefully set (not APP_SET_FIELDS)."""
+    owned = APP_SET_FIELDS.get(endpoint.endpoint, ())
+    if not any(spec.name in owned for spec in endpoint.params):
+        return endpoint
+    return dataclasses.replace(endpoint, params=tuple(spec for spec in endpoint.params if spec.name not in owned))
 
 
 def parameter_form(
@@ -143,12 +164,14 @@ class ParamView:
     def suggestions(self) -> tuple:
         return self.spec.choices if self.spec.kind == "string" else ()
 
-    @property
+    @cached_property
     def example_text(self) -> str:
+        """What "Insert example" puts in a JSON editor: always a value the schema accepts, or
+        nothing (no button) when neither the schema's example nor a skeleton of it is one."""
         if self.spec.kind != "json":
             return ""
-        example = self.spec.example if self.spec.example is not None else skeleton(self.spec.schema)
-        return json.dumps(example, indent=2, ensure_ascii=False)
+        example = insertable_example(self.spec.schema, self.spec.example)
+        return "" if example is None else json.dumps(example, indent=2, ensure_ascii=False)
 
     @cached_property
     def slider(self) -> dict[str, str] | None:

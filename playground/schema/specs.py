@@ -19,12 +19,16 @@ __all__ = [
     "SchemaError",
     "endpoints_of",
     "load_document",
+    "model_names_of",
     "models_path_of",
     "param_spec",
 ]
 
 # The fields each page supplies itself (model picker, conversation, prompt box, inputs list).
 CONTENT_FIELDS = ("model", "messages", "prompt", "input")
+# The rerank page's own boxes. Only there: elsewhere a field called `query` or `documents`
+# (a chat API's retrieval options, say) is a parameter like any other.
+_CONTENT_OF = {"rerank": ("model", "query", "documents")}
 
 # Shown first, outside "Advanced", in this order. Only prominence depends on names; every
 # field's widget, range and default come from the schema.
@@ -34,6 +38,7 @@ COMMON_FIELDS = {
     "completions": _COMMON,
     "images": (*_COMMON, "size", "n", "quality", "response_format"),
     "embeddings": (*_COMMON, "dimensions", "encoding_format"),
+    "rerank": ("top_n", "return_documents"),
 }
 
 _ENDPOINT_PATHS = {
@@ -41,6 +46,8 @@ _ENDPOINT_PATHS = {
     "completions": lambda path: path.endswith("/completions") and not path.endswith("/chat/completions"),
     "images": lambda path: path.endswith("/images/generations"),
     "embeddings": lambda path: path.endswith("/embeddings"),
+    # Cohere, Jina, vLLM and JamAI Base all serve it as .../rerank.
+    "rerank": lambda path: path.endswith("/rerank"),
 }
 
 
@@ -68,7 +75,7 @@ class ParamSpec:
 
 @dataclass(frozen=True)
 class EndpointSchema:
-    endpoint: str  # chat | completions | images | embeddings
+    endpoint: str  # chat | completions | images | embeddings | rerank
     path: str
     request_schema: dict
     params: tuple[ParamSpec, ...]
@@ -100,7 +107,7 @@ def param_spec(name: str, schema: Any, *, required: bool = False, common: bool =
 
 
 def endpoints_of(document: dict[str, Any]) -> dict[str, EndpointSchema]:
-    """Every endpoint of the four kinds that has a POST operation with a JSON request body.
+    """Every endpoint of the five kinds that has a POST operation with a JSON request body.
 
     Raises SchemaError when a request schema is too large or too deep to expand.
     """
@@ -140,8 +147,9 @@ def _endpoint_schema(endpoint: str, path: str, request_schema: Any) -> EndpointS
     properties = request_schema.get("properties")
     properties = properties if isinstance(properties, dict) else {}
     required = set(request_schema.get("required") or [])
-    common = [name for name in COMMON_FIELDS[endpoint] if name in properties and name not in CONTENT_FIELDS]
-    rest = [name for name in properties if name not in common and name not in CONTENT_FIELDS]
+    content = _CONTENT_OF.get(endpoint, CONTENT_FIELDS)
+    common = [name for name in COMMON_FIELDS[endpoint] if name in properties and name not in content]
+    rest = [name for name in properties if name not in common and name not in content]
     params = tuple(
         param_spec(name, properties[name], required=name in required, common=name in common)
         for name in (*common, *rest)
@@ -151,6 +159,34 @@ def _endpoint_schema(endpoint: str, path: str, request_schema: Any) -> EndpointS
         path=path,
         request_schema=request_schema,
         params=params,
-        content_fields=tuple(name for name in CONTENT_FIELDS if name in properties),
+        content_fields=tuple(name for name in content if name in properties),
         message_roles=message_roles(request_schema) if endpoint == "chat" else None,
     )
+
+
+def model_names_of(endpoints: dict[str, EndpointSchema]) -> tuple[str, ...]:
+    """The model names a document itself offers: the enum, examples and default of each
+    endpoint's `model` field, chat first. For APIs with no endpoint that lists their models."""
+    names: dict[str, None] = {}
+    for endpoint in endpoints.values():
+        properties = endpoint.request_schema.get("properties")
+        if isinstance(properties, dict):
+            names.update(dict.fromkeys(_names_in(properties.get("model"))))
+    return tuple(names)
+
+
+def _names_in(schema: Any, depth: int = 0) -> list[str]:
+    if not isinstance(schema, dict) or depth > 8:
+        return []
+    found = [*_strings(schema.get("enum")), *_strings([schema.get("const")]), *_strings(schema.get("examples"))]
+    found += _strings([schema.get("example"), schema.get("default")])
+    for key in ("anyOf", "oneOf", "allOf"):
+        for shape in schema.get(key) or ():
+            found += _names_in(shape, depth + 1)
+    return found
+
+
+def _strings(values: Any) -> list[str]:
+    if not isinstance(values, list):
+        return []
+    return [value.strip() for value in values if isinstance(value, str) and value.strip()]

@@ -62,8 +62,43 @@ def best_error(errors: list[ValidationError]) -> ValidationError:
         ranked = sorted(alternatives.values(), key=_misfit)
         if _misfit(ranked[0])[0]:
             break  # every alternative wants another type: the union itself says it best
+        tag = _unmatched_tag(list(alternatives.values()))
+        if tag is not None:
+            return tag
         best = min(ranked[0], key=relevance)
     return best
+
+
+def _unmatched_tag(alternatives: list[list[ValidationError]]) -> ValidationError | None:
+    """When every alternative of the value's type refuses the same tag (response_format.type
+    "xml": not "text", not "json_object", not "json_schema"), one error naming all the values
+    the alternatives allow there, rather than the first alternative's one value."""
+    fitting = [errors for errors in alternatives if not _misfit(errors)[0]]
+    tags_of = [
+        {tuple(error.relative_path): error for error in errors if error.validator in ("const", "enum")}
+        for errors in fitting
+    ]
+    shared = set.intersection(*(set(tags) for tags in tags_of)) if tags_of else set()
+    if not shared:
+        return None
+    path = min(shared, key=lambda found: (len(found), str(found)))
+    values: list[Any] = []
+    for tags in tags_of:
+        error = tags[path]
+        allowed = [error.validator_value] if error.validator == "const" else list(error.validator_value)
+        values.extend(
+            value for value in allowed if not any(value == seen and type(value) is type(seen) for seen in values)
+        )
+    first = tags_of[0][path]
+    return ValidationError(
+        f"{first.instance!r} is not one of {values!r}",
+        validator="enum",
+        validator_value=values,
+        instance=first.instance,
+        schema={"enum": values},
+        path=path,
+        parent=first.parent,
+    )
 
 
 def _misfit(errors: list[ValidationError]) -> tuple[bool, bool, int]:

@@ -16,6 +16,7 @@ from playground.upstream.client import (
     stream_completion,
     streamed_body,
 )
+from playground.upstream.rerank import RerankHit, RerankResult, rerank
 from playground.upstream.target import DEFAULT_PATHS, CallContext, Target, Timeouts
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "CallContext",
     "EmbeddingResult",
     "ImageResult",
+    "RerankHit",
+    "RerankResult",
     "Target",
     "Timeouts",
     "chat",
@@ -32,6 +35,7 @@ __all__ = [
     "images",
     "models",
     "openapi",
+    "rerank",
     "stream_chat",
     "stream_completion",
     "streamed_body",

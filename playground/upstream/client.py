@@ -15,10 +15,11 @@ import asyncio
 import base64
 import functools
 import logging
+import math
 import random
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from playground import later
 from playground.upstream import errors, fastpath
 from playground.upstream.events import (
     ChatResult,
+    Fingerprint,
     Finish,
     Logprobs,
     ModelInfo,
@@ -41,7 +43,7 @@ from playground.upstream.events import (
     Retrying,
     StreamEvent,
     TextDelta,
-    ToolCall,
+    ToolCallAccumulator,
     ToolCallDelta,
     UnknownEvent,
     Usage,
@@ -184,6 +186,7 @@ class _Call:
 
     async def attempt(self, *, stream: bool) -> httpx.Response:
         """One try: a response with status < 400 (body unread), or a typed error."""
+        self.http_status = None
         url = self.target.url(self.endpoint)
         if not self.target.allow_local:
             check_url(url)
@@ -230,6 +233,7 @@ class _Call:
                 delay = self.retry_delay(error)
                 if delay is None:
                     raise
+                await self.record(retried=error)
                 self.retries += 1
                 if on_retry is not None:
                     result = on_retry(Retrying(attempt=self.retries, delay_s=delay, error=error))
@@ -291,18 +295,28 @@ class _Call:
         except orjson.JSONDecodeError:
             raise errors.InvalidResponse("The provider's answer was not valid JSON.") from None
 
-    async def record(self) -> None:
+    def final_usage(self) -> Usage | None:
+        """The tokens the call's record counts: as the provider reported them, or estimated
+        from the characters sent and received once the provider accepted the request (a
+        stopped answer is counted as far as it came)."""
+        if self.usage is not None or self.endpoint not in ("chat", "completions"):
+            return self.usage
+        if self.http_status is None or self.http_status >= 300:
+            return None  # refused, unreachable or stopped before the provider answered
+        return Usage(
+            prompt_tokens=_estimate_tokens(self.prompt_chars),
+            completion_tokens=_estimate_tokens(self.answer_chars),
+            estimated=True,
+        )
+
+    async def record(self, retried: errors.UpstreamError | None = None) -> None:
+        """Write the call's usage record; with `retried`, the record of one failed attempt
+        that is retried (a 429 absorbed by a retry still counts as rate limited)."""
         if not self.context.record:
             return
         ended = time.monotonic()
-        usage = self.usage
-        if usage is None and self.endpoint in ("chat", "completions") and self.outcome != "error":
-            usage = Usage(
-                prompt_tokens=_estimate_tokens(self.prompt_chars),
-                completion_tokens=_estimate_tokens(self.answer_chars),
-                estimated=True,
-            )
-        error = self.error
+        usage = None if retried else self.final_usage()
+        error = retried or self.error
         fields = {
             "team_id": self.context.team_id,
             "project_id": self.context.project_id,
@@ -318,11 +332,13 @@ class _Call:
             "ttft_ms": round((self.first_token_at - self.started) * 1000) if self.first_token_at else None,
             "total_ms": round((ended - self.started) * 1000),
             "retries": self.retries,
-            "status": self.outcome,
+            "status": retried.outcome if retried else self.outcome,
             "http_status": self.http_status,
             "error_kind": error.kind if error else "",
             "error_message": errors.redact(error.message, self.target.api_key) if error else "",
         }
+        if retried:
+            fields["error_message"] = f"Retried: {fields['error_message']}"
         from playground.usage.services import usage_record_create
 
         try:
@@ -368,15 +384,94 @@ def _prompt_chars(body: dict[str, Any]) -> int:
     return len(prompt) if isinstance(prompt, str) else 0
 
 
+# --- Reading what a provider sends ----------------------------------------------------------
+# Providers send any JSON: each reader takes the parts it knows in the types it expects and
+# leaves out the rest, so that an odd answer never breaks a page or an answer's save.
+
+MAX_TOKENS_COUNTED = 2**31 - 1  # what an integer column holds
+MAX_CHOICES = 128  # choices of one answer kept apart (the OpenAI API's largest n)
+
+
+def _count(value: Any) -> int | None:
+    """A token count: a JSON integer a column can hold, else unknown."""
+    return value if type(value) is int and 0 <= value <= MAX_TOKENS_COUNTED else None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if type(value) in (int, float) and math.isfinite(value) else None
+
+
+def _string(value: Any) -> str:
+    return value if type(value) is str else ""
+
+
+def _choice_index(value: Any) -> int:
+    """A choice's index; a missing or odd one is the first choice's."""
+    return value if type(value) is int and 0 <= value < MAX_CHOICES else 0
+
+
 def _usage_of(payload: dict[str, Any]) -> Usage | None:
     usage = payload.get("usage")
     if not isinstance(usage, dict):
         return None
-    return Usage(
-        prompt_tokens=usage.get("prompt_tokens"),
-        completion_tokens=usage.get("completion_tokens"),
-        total_tokens=usage.get("total_tokens"),
+    found = Usage(
+        prompt_tokens=_count(usage.get("prompt_tokens")),
+        completion_tokens=_count(usage.get("completion_tokens")),
+        total_tokens=_count(usage.get("total_tokens")),
     )
+    return found if found.prompt_tokens is not None or found.completion_tokens is not None else None
+
+
+def _content_text(content: Any) -> str:
+    """A message's text: a string, or the text parts of a list of content parts."""
+    if type(content) is str:
+        return content
+    if isinstance(content, list):
+        return "".join(_string(part.get("text")) for part in content if isinstance(part, dict))
+    return ""
+
+
+def _chat_logprobs(items: Any) -> list[dict[str, Any]]:
+    """Chat logprobs ({"content": [...]}) as [{"token", "logprob", "top_logprobs"}]."""
+    if not isinstance(items, list):
+        return []
+
+    def entry(item: dict[str, Any]) -> dict[str, Any]:
+        return {"token": _string(item.get("token")), "logprob": _number(item.get("logprob"))}
+
+    found = []
+    for item in items:
+        if isinstance(item, dict):
+            top = item.get("top_logprobs")
+            alternatives = [entry(each) for each in top if isinstance(each, dict)] if isinstance(top, list) else []
+            found.append({**entry(item), "top_logprobs": alternatives})
+    return found
+
+
+def _tool_call_deltas(calls: Any, choice: int) -> list[ToolCallDelta]:
+    if not isinstance(calls, list):
+        return []
+    found = []
+    for position, call in enumerate(calls):
+        if not isinstance(call, dict):
+            continue
+        function = call.get("function")
+        function = function if isinstance(function, dict) else {}
+        arguments = function.get("arguments")
+        if arguments is not None and type(arguments) is not str:  # sent as an object: kept as JSON
+            arguments = orjson.dumps(arguments).decode()
+        index = call.get("index")
+        found.append(
+            ToolCallDelta(
+                index=index if type(index) is int and 0 <= index < MAX_CHOICES else position,
+                id=_string(call.get("id")) or None,
+                type=_string(call.get("type")) or None,
+                name=_string(function.get("name")) or None,
+                arguments=arguments or "",
+                choice=choice,
+            )
+        )
+    return found
 
 
 # --- Streams -------------------------------------------------------------------------------
@@ -390,57 +485,54 @@ def _chunk_events(payload: Any, text_key: str) -> list[StreamEvent]:
         message = errors.upstream_message_of(payload) or "unknown error"
         raise errors.StreamError(f"The provider reported an error mid-answer: {message}", upstream_message=message)
     choices = payload.get("choices")
-    if text_key == "delta" and choices and len(choices) == 1 and payload.get("usage") is None:
+    if text_key == "delta" and type(choices) is list and len(choices) == 1 and payload.get("usage") is None:
         # The common case, one token of text, without the general path's checks.
         choice = choices[0]
-        delta = choice.get("delta")
+        delta = choice.get("delta") if type(choice) is dict else None
         if (
-            delta
+            type(delta) is dict
             and len(delta) <= 2
             and type(delta.get("content")) is str
             and delta["content"]
             and not choice.get("finish_reason")
             and not choice.get("logprobs")
-            and (len(delta) == 1 or "role" in delta)
+            and (len(delta) == 1 or type(delta.get("role")) is str)
+            and "system_fingerprint" not in payload
         ):
-            return [TextDelta(delta["content"], delta.get("role") or "assistant", choice.get("index", 0))]
-    kind = str(payload.get("object") or "")
+            return [TextDelta(delta["content"], delta.get("role") or "assistant", _choice_index(choice.get("index")))]
+    kind = _string(payload.get("object"))
     if choices is None:
         if "references" in kind or "chunks" in payload:
             return [References(payload)]
         usage = _usage_of(payload)
         return [usage] if usage else [UnknownEvent(kind or "message", payload)]
     found: list[StreamEvent] = []
-    for choice in choices:
-        index = choice.get("index", 0)
+    fingerprint = payload.get("system_fingerprint")
+    if fingerprint and type(fingerprint) is str:
+        found.append(Fingerprint(fingerprint))
+    for choice in choices if isinstance(choices, list) else ():
+        if not isinstance(choice, dict):
+            continue
+        index = _choice_index(choice.get("index"))
         if text_key == "delta":
-            delta = choice.get("delta") or {}
-            content = delta.get("content")
+            delta = choice.get("delta")
+            delta = delta if isinstance(delta, dict) else {}
+            content = _content_text(delta.get("content"))
             if content:
-                found.append(TextDelta(content, delta.get("role") or "assistant", index))
-            for call in delta.get("tool_calls") or ():
-                function = call.get("function") or {}
-                found.append(
-                    ToolCallDelta(
-                        index=call.get("index", 0),
-                        id=call.get("id"),
-                        type=call.get("type"),
-                        name=function.get("name"),
-                        arguments=function.get("arguments") or "",
-                        choice=index,
-                    )
-                )
-            if delta.get("refusal"):
-                found.append(Refusal(delta["refusal"], index))
-            logprobs = (choice.get("logprobs") or {}).get("content")
+                found.append(TextDelta(content, _string(delta.get("role")) or "assistant", index))
+            found.extend(_tool_call_deltas(delta.get("tool_calls"), index))
+            if refusal := _string(delta.get("refusal")):
+                found.append(Refusal(refusal, index))
+            logprobs = choice.get("logprobs")
+            logprobs = _chat_logprobs(logprobs.get("content")) if isinstance(logprobs, dict) else None
         else:
-            if choice.get("text"):
-                found.append(TextDelta(choice["text"], "assistant", index))
+            if text := _string(choice.get("text")):
+                found.append(TextDelta(text, "assistant", index))
             logprobs = _completion_logprobs(choice.get("logprobs"))
         if logprobs:
             found.append(Logprobs(logprobs, index))
-        if choice.get("finish_reason"):
-            found.append(Finish(choice["finish_reason"], index))
+        if reason := _string(choice.get("finish_reason")):
+            found.append(Finish(reason, index))
     usage = _usage_of(payload)
     if usage:
         found.append(usage)
@@ -449,16 +541,22 @@ def _chunk_events(payload: Any, text_key: str) -> list[StreamEvent]:
 
 def _completion_logprobs(logprobs: Any) -> list[dict[str, Any]] | None:
     """Legacy completions send parallel lists; turn them into chat's per-token form."""
-    if not isinstance(logprobs, dict) or not logprobs.get("tokens"):
+    if not isinstance(logprobs, dict) or not isinstance(logprobs.get("tokens"), list):
         return None
-    top = logprobs.get("top_logprobs") or []
+    values = logprobs.get("token_logprobs")
+    values = values if isinstance(values, list) else []
+    top = logprobs.get("top_logprobs")
+    top = top if isinstance(top, list) else []
+
+    def alternatives(i: int) -> list[dict[str, Any]]:
+        found = top[i] if i < len(top) else None
+        if not isinstance(found, dict):
+            return []
+        return [{"token": token, "logprob": _number(value)} for token, value in found.items()]
+
     return [
-        {
-            "token": token,
-            "logprob": value,
-            "top_logprobs": [{"token": t, "logprob": v} for t, v in (top[i] or {}).items()] if i < len(top) else [],
-        }
-        for i, (token, value) in enumerate(zip(logprobs["tokens"], logprobs.get("token_logprobs") or [], strict=False))
+        {"token": _string(token), "logprob": _number(value), "top_logprobs": alternatives(i)}
+        for i, (token, value) in enumerate(zip(logprobs["tokens"], values, strict=False))
     ]
 
 
@@ -671,13 +769,12 @@ def _result_events(payload: Any, text_key: str) -> list[StreamEvent]:
         message = errors.upstream_message_of(payload) or "unknown error"
         raise errors.StreamError(f"The provider reported an error: {message}", upstream_message=message)
     converted = dict(payload)
-    choices = []
-    for choice in payload.get("choices") or ():
-        choice = dict(choice)
-        if text_key == "delta":
-            choice["delta"] = choice.pop("message", None) or {}
-        choices.append(choice)
-    converted["choices"] = choices
+    choices = payload.get("choices")
+    converted["choices"] = [
+        {**choice, "delta": choice.get("message")} if text_key == "delta" else choice
+        for choice in (choices if isinstance(choices, list) else ())
+        if isinstance(choice, dict)
+    ]
     return _chunk_events(converted, text_key)
 
 
@@ -690,17 +787,40 @@ def streamed_body(target: Target, body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+class AnswerStream:
+    """The events of one streamed answer (`async for`), and the tokens its usage record
+    counts (`usage`), final once the events have ended, however they ended."""
+
+    __slots__ = ("_call", "_events")
+
+    def __init__(self, call: _Call, events: AsyncIterator[StreamEvent]) -> None:
+        self._call, self._events = call, events
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        return self._events
+
+    def __anext__(self) -> Awaitable[StreamEvent]:
+        return self._events.__anext__()
+
+    async def aclose(self) -> None:
+        await self._events.aclose()
+
+    @property
+    def usage(self) -> Usage | None:
+        return self._call.final_usage()
+
+
 @asynccontextmanager
 async def _stream(
     target: Target, endpoint: str, body: dict[str, Any], context: CallContext
-) -> AsyncIterator[AsyncIterator[StreamEvent]]:
+) -> AsyncIterator[AnswerStream]:
     body = streamed_body(target, body)
     call = _Call(target, endpoint, body, context)
     call.prompt_chars = _prompt_chars(body)
     text_key = "delta" if endpoint == "chat" else "text"
     events = _call_stream(call, text_key)
     try:
-        yield events
+        yield AnswerStream(call, events)
     finally:
         await events.aclose()
 
@@ -717,6 +837,7 @@ async def _call_stream(call: _Call, text_key: str) -> AsyncIterator[StreamEvent]
                 delay = call.retry_delay(exc)
                 if delay is None:
                     raise
+                await call.record(retried=exc)
                 call.retries += 1
                 yield Retrying(attempt=call.retries, delay_s=delay, error=exc)
                 await asyncio.sleep(delay)
@@ -776,35 +897,32 @@ async def _call_json(
 
 
 def _read_chat(call: _Call, payload: Any) -> ChatResult:
-    if not isinstance(payload, dict) or not payload.get("choices"):
+    choices = payload.get("choices") if isinstance(payload, dict) else None
+    choice = next((each for each in choices if isinstance(each, dict)), None) if isinstance(choices, list) else None
+    if choice is None:
         raise errors.InvalidResponse("The provider's answer had no choices.")
-    choice = payload["choices"][0]
     if "message" in choice:
-        message = choice.get("message") or {}
-        text = message.get("content")
-        role = message.get("role") or "assistant"
-        logprobs = (choice.get("logprobs") or {}).get("content")
+        message = choice.get("message")
+        message = message if isinstance(message, dict) else {}
+        text = _content_text(message.get("content"))
+        role = _string(message.get("role")) or "assistant"
+        logprobs = choice.get("logprobs")
+        logprobs = _chat_logprobs(logprobs.get("content")) if isinstance(logprobs, dict) else None
     else:
-        message, text, role = {}, choice.get("text"), "assistant"
+        message, text, role = {}, _string(choice.get("text")), "assistant"
         logprobs = _completion_logprobs(choice.get("logprobs"))
-    calls = [
-        ToolCall(
-            id=item.get("id"),
-            type=item.get("type") or "function",
-            name=(item.get("function") or {}).get("name") or "",
-            arguments=(item.get("function") or {}).get("arguments") or "",
-        )
-        for item in message.get("tool_calls") or ()
-    ]
-    call.answer_chars = len(text or "")
+    accumulator = ToolCallAccumulator()
+    for delta in _tool_call_deltas(message.get("tool_calls"), 0):
+        accumulator.add(delta)
+    call.answer_chars = len(text)
     return ChatResult(
-        text=text,
+        text=text or None,
         role=role,
-        finish_reason=choice.get("finish_reason"),
+        finish_reason=_string(choice.get("finish_reason")) or None,
         usage=_usage_of(payload),
-        tool_calls=calls,
-        refusal=message.get("refusal"),
-        logprobs=logprobs,
+        tool_calls=accumulator.result(),
+        refusal=_string(message.get("refusal")) or None,
+        logprobs=logprobs or None,
         raw=payload,
     )
 

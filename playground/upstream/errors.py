@@ -128,29 +128,57 @@ class BudgetExceeded(UpstreamError):
     outcome = "refused"
 
 
-def upstream_message_of(payload: object) -> str | None:
-    """The human message inside an OpenAI-style, FastAPI-style or plain error body."""
-    if isinstance(payload, dict):
-        error = payload.get("error", payload)
-        if isinstance(error, str):
-            return error
-        if isinstance(error, dict):
-            for key in ("message", "detail", "msg"):
-                value = error.get(key)
-                if isinstance(value, str) and value:
-                    return value
-                if isinstance(value, list) and value:  # FastAPI validation errors
-                    return "; ".join(
-                        str(item.get("msg", item)) if isinstance(item, dict) else str(item) for item in value
-                    )
-    return None
+# Where APIs put their words, most specific first: OpenAI `{"error": {"message"}}`, JamAI
+# `{"error": "<code>", "message"}`, FastAPI `{"detail": "…" | [{"msg"}]}`, plain `{"message"}`.
+_MESSAGE_KEYS = ("message", "detail", "msg", "error_message", "description")
+_MAX_PARTS = 10  # of a list of messages (FastAPI lists one per invalid field)
+
+
+def upstream_message_of(payload: object, _depth: int = 0) -> str | None:
+    """The human message inside an OpenAI-style, JamAI-style, FastAPI-style or plain error body."""
+    if _depth > 4:
+        return None
+    if isinstance(payload, str):
+        return payload.strip() or None
+    if isinstance(payload, list):
+        parts = [upstream_message_of(item, _depth + 1) for item in payload[:_MAX_PARTS]]
+        return "; ".join(dict.fromkeys(part for part in parts if part)) or None
+    if not isinstance(payload, dict):
+        return None
+    error = payload.get("error")
+    if isinstance(error, dict | list):
+        found = upstream_message_of(error, _depth + 1)
+        if found:
+            return found
+    message = next(
+        (found for key in _MESSAGE_KEYS if (found := upstream_message_of(payload.get(key), _depth + 1))), None
+    )
+    code = error.strip() if isinstance(error, str) else ""
+    if not code or code == message:
+        return message or None
+    if not message:
+        return code
+    # JamAI names the kind of error ("ResourceNotFoundError") beside its message: the message says it.
+    if " " not in code or code in message:
+        return message
+    return f"{sentence(code)} {message}"
+
+
+def sentence(text: str) -> str:
+    """`text` as a sentence: a full stop is added unless it already ends with . ! ? or …
+    (perhaps inside a closing quote or bracket), so a provider's "in 1s." never becomes "1s..".
+    """
+    text = text.rstrip()
+    if text.rstrip("\"')]}»”’").endswith((".", "!", "?", "…", "。")):
+        return text
+    return text + "."
 
 
 def error_for_status(status: int, upstream_message: str | None, headers) -> UpstreamError:
     said = f": {upstream_message}" if upstream_message else ""
     if status in (401, 403):
         return AuthenticationFailed(
-            f"The API key was refused ({status}){said}. Check the key in the provider settings.",
+            f"{sentence(f'The API key was refused ({status}){said}')} Check the key in the provider settings.",
             status=status,
             upstream_message=upstream_message,
         )
@@ -161,7 +189,7 @@ def error_for_status(status: int, upstream_message: str | None, headers) -> Upst
         stated = ", ".join(f"{name} {value}" for name, value in (("limit", limit), ("burst", burst)) if value)
         limits = f" The provider's limits: {stated}." if stated else ""
         return RateLimited(
-            f"Rate limited by the provider{said}.{when}{limits}",
+            f"{sentence(f'Rate limited by the provider{said}')}{when}{limits}",
             status=status,
             upstream_message=upstream_message,
             retry_after=retry_after,
@@ -170,16 +198,24 @@ def error_for_status(status: int, upstream_message: str | None, headers) -> Upst
         )
     if status in (408, 409):
         return RetryableStatus(
-            f"The provider asked to try again ({status}){said}.", status=status, upstream_message=upstream_message
+            sentence(f"The provider asked to try again ({status}){said}"),
+            status=status,
+            upstream_message=upstream_message,
         )
     if status >= 500:
         return ServerError(
-            f"The provider had an internal error ({status}){said}.", status=status, upstream_message=upstream_message
+            sentence(f"The provider had an internal error ({status}){said}"),
+            status=status,
+            upstream_message=upstream_message,
         )
     if status == 404:
-        return BadRequest(f"Not found at the provider (404){said}.", status=status, upstream_message=upstream_message)
+        return BadRequest(
+            sentence(f"Not found at the provider (404){said}"), status=status, upstream_message=upstream_message
+        )
     return BadRequest(
-        f"The provider rejected the request ({status}){said}.", status=status, upstream_message=upstream_message
+        sentence(f"The provider rejected the request ({status}){said}"),
+        status=status,
+        upstream_message=upstream_message,
     )
 
 

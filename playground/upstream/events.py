@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,13 @@ class Finish:
 
 
 @dataclass(slots=True)
+class Fingerprint:
+    """The backend configuration an answer came from (`system_fingerprint`)."""
+
+    value: str
+
+
+@dataclass(slots=True)
 class Retrying:
     """Sent before waiting to retry, so the UI can say "rate limited, retrying in 2 s".
 
@@ -83,7 +91,9 @@ class UnknownEvent:
     data: Any
 
 
-StreamEvent = TextDelta | ToolCallDelta | Refusal | Logprobs | References | Usage | Finish | Retrying | UnknownEvent
+StreamEvent = (
+    TextDelta | ToolCallDelta | Refusal | Logprobs | References | Usage | Finish | Fingerprint | Retrying | UnknownEvent
+)
 
 
 @dataclass
@@ -133,3 +143,17 @@ class ModelInfo:
     id: str
     owned_by: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+
+
+def storable(value: Any) -> Any:
+    """JSON a provider sent, as every database stores it: NUL characters (refused by
+    PostgreSQL in text and jsonb) become U+FFFD and numbers that are not finite become null."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {storable(str(key)): storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(item) for item in value]
+    return value

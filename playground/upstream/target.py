@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -12,9 +13,32 @@ DEFAULT_PATHS: Mapping[str, str] = {
     "completions": "/completions",
     "images": "/images/generations",
     "embeddings": "/embeddings",
+    "rerank": "/rerank",
     "models": "/models",
     "openapi": "/openapi.json",
 }
+
+
+def endpoint_url(base_url: str, path: str) -> str:
+    """The URL of a path from an API document, under the provider's base URL.
+
+    Documents write a path from their base URL (`/chat/completions` under `…/v1`) or from the
+    server's root: vLLM publishes `/openapi.json` at the root with `/v1/chat/completions`, and
+    JamAI documents `/api/v1/…`. Where the path starts with the segments the base URL ends
+    with, they are the same segments and are not repeated (`…/v1` + `/v1/models` is `…/v1/models`).
+    """
+    base = base_url.rstrip("/")
+    base_segments = [segment for segment in urlsplit(base).path.split("/") if segment]
+    path_segments = path.lstrip("/").split("/")
+    overlap = next(
+        (
+            size
+            for size in range(min(len(base_segments), len(path_segments) - 1), 0, -1)
+            if base_segments[-size:] == path_segments[:size]
+        ),
+        0,
+    )
+    return base + "/" + "/".join(path_segments[overlap:])
 
 
 @dataclass(frozen=True)
@@ -51,8 +75,7 @@ class Target:
     name: str = ""
 
     def url(self, endpoint: str) -> str:
-        path = self.paths.get(endpoint) or DEFAULT_PATHS[endpoint]
-        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+        return endpoint_url(self.base_url, self.paths.get(endpoint) or DEFAULT_PATHS[endpoint])
 
     def request_headers(self, *, stream: bool = False) -> dict[str, str]:
         headers = {"User-Agent": "Playground", "Accept": "text/event-stream" if stream else "application/json"}

@@ -18,7 +18,7 @@ from playground.usage.selectors import UsageFilters
 RANGES = [("24h", "Last 24 hours"), ("7d", "Last 7 days"), ("30d", "Last 30 days"), ("custom", "Custom dates")]
 DEFAULT_RANGE = "7d"
 MAX_CUSTOM_DAYS = 400
-CHARTED_ENDPOINTS = [Endpoint.CHAT, Endpoint.COMPLETIONS, Endpoint.IMAGES, Endpoint.EMBEDDINGS]
+CHARTED_ENDPOINTS = [Endpoint.CHAT, Endpoint.COMPLETIONS, Endpoint.IMAGES, Endpoint.EMBEDDINGS, Endpoint.RERANK]
 ANY = [("", "Any")]
 
 

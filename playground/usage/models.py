@@ -19,6 +19,7 @@ class Endpoint(models.TextChoices):
     COMPLETIONS = "completions", "Completions"
     IMAGES = "images", "Images"
     EMBEDDINGS = "embeddings", "Embeddings"
+    RERANK = "rerank", "Rerank"
     MODELS = "models", "Models list"
     OPENAPI = "openapi", "API schema"
 

@@ -55,4 +55,7 @@ def test_reset_puts_a_select_back_to_not_set(page):
 def test_insert_example_fills_the_json_editor(page):
     assert page.locator("details").get_attribute("open") is not None  # mood is set, so Advanced is open
     page.get_by_role("button", name="Insert example into plan").click()
-    assert page.get_by_label("plan").input_value() == '{\n  "steps": [\n    ""\n  ]\n}'
+    inserted = page.get_by_label("plan").input_value()
+    assert inserted == '{\n  "steps": [\n    "example"\n  ]\n}'
+    submitted = parameter_form(endpoints_of(invented_document())["chat"], {"p-plan": inserted})
+    assert submitted.is_valid(), submitted.errors  # what the button inserts, the form accepts

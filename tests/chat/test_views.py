@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.test import Client
 from django.urls import reverse
 
 from playground.accounts.models import Role
 from playground.chat.models import Conversation, Message
 from tests.access import ACTORS, assert_access
+from tests.chat.conftest import frames_until_done
 from tests.factories import ApiKeyFactory, ProjectFactory, ProviderFactory
+from tests.upstream.raw_server import RawServer, Reply, sse_chunks
 
 ENDPOINTS = [
     ("conversation_list", "get", Role.VIEWER, None),
@@ -128,6 +134,21 @@ def test_settings_are_saved_with_parameters_from_the_schema(client, team_with_ro
         "Be brief.",
         {"temperature": 0.3},
     )
+
+
+def test_the_settings_offer_no_parameter_the_chat_sets_itself(client, team_with_roles, chat):
+    conversation, _, _ = chat
+    client.force_login(team_with_roles.users["member"])
+    url = reverse("conversation_detail", args=[conversation.pk])
+    page = client.get(url).content.decode()
+    assert 'name="p-temperature"' in page
+    for name in ("stream", "stream_options"):
+        assert f'name="p-{name}"' not in page
+    # Posted anyway (an old page), they are not kept.
+    data = {"p-stream": "false", "p-stream_options": '{"include_usage": false}'}
+    client.post(url, {"provider": conversation.provider_id, "model": "demo-chat", **data})
+    conversation.refresh_from_db()
+    assert conversation.params == {}
 
 
 def test_a_parameter_out_of_range_is_explained_beside_the_field(client, team_with_roles, chat):
@@ -288,3 +309,40 @@ def test_the_first_question_titles_a_new_conversation(team_with_roles, chat):
     services.message_send(conversation=fresh, user=user, text="And at sunset?")
     fresh.refresh_from_db()
     assert fresh.title == "Why is the sky blue?"  # the first question's, kept
+
+
+def shown_request_body(page: str, message_id: int) -> dict:
+    """The JSON an answer shows under "Request body sent"."""
+    article = page[page.index(f'id="message-{message_id}"') :]
+    summary = article.index("<summary>Request body sent (without the messages)</summary>")
+    start = article.index("<code>", summary) + len("<code>")
+    return json.loads(html.unescape(article[start : article.index("</code>", start)]))
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_request_body_shown_is_what_the_provider_received(conversation, connect, team_with_roles):
+    """Everything but the messages, including what the client adds (stream, stream_options);
+    for a first answer and for a regenerated one."""
+    conversation.params = {"temperature": 0.3, "max_tokens": 20, "stop": ["END"]}
+    await sync_to_async(conversation.save)()
+    async with RawServer(Reply(parts=[(0, sse_chunks("Hi ", "there"))])) as server:
+        provider = conversation.provider
+        provider.base_url = provider.local_url = server.url  # as staff would allow it
+        await sync_to_async(provider.save)()
+        socket, connected, _ = await connect(conversation)
+        assert connected
+        await socket.send_json_to({"type": "send", "text": "Hello"})
+        first = (await frames_until_done(socket))[-1]
+        await socket.send_json_to({"type": "regenerate", "message": first["message"]})
+        second = (await frames_until_done(socket))[-1]
+        await socket.disconnect()
+    assert first["status"] == second["status"] == "done"
+    client = Client()
+    await sync_to_async(client.force_login)(team_with_roles.users["viewer"])
+    for (_, _, raw), answer in zip(server.requests, (first, second), strict=True):
+        received = json.loads(raw)
+        fragment = await sync_to_async(client.get)(reverse("message_fragment", args=[answer["message"]]))
+        shown = shown_request_body(fragment.content.decode(), answer["message"])
+        assert shown == {key: value for key, value in received.items() if key != "messages"}
+        assert shown["stream"] is True and shown["stream_options"] == {"include_usage": True}
+        assert shown["temperature"] == 0.3 and shown["model"] == "demo-chat"

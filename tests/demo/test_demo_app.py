@@ -34,13 +34,20 @@ MODEL_IDS = [
     "demo-long",
     "demo-image",
     "demo-embed",
+    "demo-rerank",
 ]
 
 
 @pytest.mark.parametrize("authorization", [None, "", "Bearer", "Token abc", "Basic dXNlcjpwYXNz"])
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/models"), ("POST", "/chat/completions"), ("POST", "/images/generations"), ("POST", "/embeddings")],
+    [
+        ("GET", "/models"),
+        ("POST", "/chat/completions"),
+        ("POST", "/images/generations"),
+        ("POST", "/embeddings"),
+        ("POST", "/rerank"),
+    ],
 )
 def test_it_refuses_calls_without_a_bearer_key(demo_upstream_url, authorization, method, path):
     headers = {"Authorization": authorization} if authorization is not None else {}
@@ -119,7 +126,7 @@ def test_the_openapi_document_is_public_and_describes_every_endpoint(demo_upstre
     assert any(branch.get("type") == "array" and branch["maxItems"] == 4 for branch in stop_branches)
     assert "size" in schemas["CreateImageRequest"]["properties"]
     assert schemas["CreateEmbeddingRequest"]["properties"]["dimensions"]["default"] == 256
-    for path in ["/chat/completions", "/completions", "/images/generations", "/embeddings"]:
+    for path in ["/chat/completions", "/completions", "/images/generations", "/embeddings", "/rerank"]:
         reference = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
         assert reference.rsplit("/", 1)[-1] in schemas
 

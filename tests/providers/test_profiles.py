@@ -27,6 +27,7 @@ ENDPOINTS = {
     "jamai-base": {
         ("post", "/api/v1/chat/completions"),
         ("post", "/api/v1/embeddings"),
+        ("post", "/api/v1/rerank"),
         ("get", "/api/v1/models"),
     },
     "vllm": {CHAT, COMPLETIONS, EMBEDDINGS, MODELS},
@@ -481,7 +482,11 @@ def test_jamai_declares_its_extra_headers():
 def test_jamai_embeddings_know_queries_from_documents():
     embeddings = fields("jamai-base", "/api/v1/embeddings")
     assert embeddings["type"]["enum"] == ["query", "document"]
-    assert not any("rerank" in path for path in load("jamai-base")["paths"])
+
+
+def test_jamai_rerank_takes_a_model_a_query_and_documents_only():
+    rerank = fields("jamai-base", "/api/v1/rerank")
+    assert set(rerank) == {"model", "query", "documents"}
 
 
 # --- OpenAI ---------------------------------------------------------------------------------

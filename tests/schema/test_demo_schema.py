@@ -22,12 +22,13 @@ def spec(endpoint, name):
     return next(param for param in endpoint.params if param.name == name)
 
 
-def test_it_offers_all_four_endpoints_and_the_models_list(endpoints):
+def test_it_offers_all_five_endpoints_and_the_models_list(endpoints):
     assert {name: endpoint.path for name, endpoint in endpoints.items()} == {
         "chat": "/chat/completions",
         "completions": "/completions",
         "images": "/images/generations",
         "embeddings": "/embeddings",
+        "rerank": "/rerank",
     }
     assert models_path_of(document()) == "/models"
 
@@ -90,16 +91,17 @@ def test_a_chat_form_checks_the_demo_ranges_and_response_format(endpoints):
 def test_a_chat_form_body_with_messages_is_a_valid_request(endpoints):
     form = parameter_form(
         endpoints["chat"],
-        {"p-temperature": "0.7", "p-stop": "END", "p-tool_choice": '"auto"', "p-stream": "true"},
+        {"p-temperature": "0.7", "p-stop": "END", "p-tool_choice": '"auto"'},
     )
     assert form.is_valid(), form.errors
     body = {"model": "demo-chat", "messages": [{"role": "user", "content": "Hi"}], **form.request_fields()}
     assert validate_request(endpoints["chat"], body) == {}
-    assert body["stop"] == ["END"] and body["stream"] is True and body["tool_choice"] == "auto"
+    assert body["stop"] == ["END"] and body["tool_choice"] == "auto"
 
 
 def test_the_response_format_editor_offers_a_starting_example(endpoints):
     form = parameter_form(endpoints["chat"])
     views = {param.spec.name: param for param in form.advanced_params}
     assert json.loads(views["response_format"].example_text) == {"type": "text"}
-    assert json.loads(views["tools"].example_text) == [{"type": "function", "function": {"name": ""}}]
+    # The function's name must match ^[a-zA-Z0-9_-]{1,64}$: a word saying what to write, not "".
+    assert json.loads(views["tools"].example_text) == [{"type": "function", "function": {"name": "your_name"}}]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from playground.schema.forms import parameter_form
+from playground.providers.profiles import profile_document, profile_names
+from playground.schema.forms import APP_SET_FIELDS, parameter_form
 from playground.schema.specs import endpoints_of
 from tests.schema.documents import invented_document, single_field_document
 
@@ -161,3 +162,25 @@ def test_rules_about_the_whole_body_are_left_to_the_page():
     form = submit(endpoints_of(document)["chat"], knob="2")
     assert form.is_valid(), form.errors
     assert form.request_fields() == {"knob": 2}
+
+
+@pytest.mark.parametrize("profile", profile_names())
+def test_fields_the_app_sets_itself_are_not_offered(profile):
+    """Chat and completions always stream, with stream_options set by the client: a control
+    for these would do nothing, or lose the usage the client asks for."""
+    for endpoint in endpoints_of(profile_document(profile)).values():
+        owned = set(APP_SET_FIELDS.get(endpoint.endpoint, ()))
+        html = str(parameter_form(endpoint))
+        for name in owned:
+            assert f'name="p-{name}"' not in html, (profile, endpoint.endpoint, name)
+        # What is left is offered: only those fields are taken out.
+        kept = {spec.name for spec in endpoint.params} - owned
+        assert all(f'name="p-{name}"' in html for name in kept), (profile, endpoint.endpoint)
+
+
+def test_the_demo_chat_schema_has_the_fields_the_form_leaves_out():
+    chat = endpoints_of(profile_document("demo"))["chat"]
+    assert {"stream", "stream_options"} <= {spec.name for spec in chat.params}
+    form = submit(chat, stream="false", stream_options='{"include_usage": false}', temperature="0.5")
+    assert form.is_valid(), form.errors
+    assert form.request_fields() == {"temperature": 0.5}

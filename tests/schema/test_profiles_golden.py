@@ -16,6 +16,7 @@ ENDPOINTS = {
         "completions": "/completions",
         "images": "/images/generations",
         "embeddings": "/embeddings",
+        "rerank": "/rerank",
     },
     "openai": {
         "chat": "/chat/completions",
@@ -36,7 +37,7 @@ ENDPOINTS = {
         "embeddings": "/embeddings",
     },
     "research": {"chat": "/chat/completions"},
-    "jamai-base": {"chat": "/api/v1/chat/completions", "embeddings": "/api/v1/embeddings"},
+    "jamai-base": {"chat": "/api/v1/chat/completions", "embeddings": "/api/v1/embeddings", "rerank": "/api/v1/rerank"},
     "vllm": {"chat": "/chat/completions", "completions": "/completions", "embeddings": "/embeddings"},
     "ollama": {"chat": "/chat/completions", "completions": "/completions", "embeddings": "/embeddings"},
     "llamacpp": {"chat": "/chat/completions", "completions": "/completions", "embeddings": "/embeddings"},

@@ -85,7 +85,7 @@ def test_the_json_example_is_offered_not_sent(page):
     editor = page.by_id("id_p-plan")
     assert editor.text.strip() == ""
     button = page.one("button", data_param_example="id_p-plan")
-    assert button.attrs["data-example"] == '{\n  "steps": [\n    ""\n  ]\n}'
+    assert button.attrs["data-example"] == '{\n  "steps": [\n    "example"\n  ]\n}'
     assert button.attrs["type"] == "button"
     assert button.text == "Insert example into plan"
 

@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from playground.schema.specs import endpoints_of, models_path_of, param_spec
+from playground.providers.profiles import profile_document
+from playground.schema.specs import endpoints_of, model_names_of, models_path_of, param_spec
 from tests.schema.documents import invented_document, single_field_document
 
 
@@ -86,6 +87,25 @@ def test_booleans_and_free_strings(chat):
 
 def test_the_models_path_is_found_by_its_ending():
     assert models_path_of(invented_document()) == "/v9/models"
+
+
+def test_an_api_without_a_models_path_suggests_models_from_its_model_field():
+    research = profile_document("research")
+    assert models_path_of(research) is None
+    assert model_names_of(endpoints_of(research)) == ("researcher",)
+
+
+def test_model_suggestions_gather_enums_examples_and_defaults_once_each():
+    model = {"anyOf": [{"type": "string", "enum": ["big", "small"]}, {"type": "string", "examples": ["small", "tiny"]}]}
+    document = {
+        "openapi": "3.1.0",
+        "paths": {
+            "/chat/completions": {
+                "post": {"requestBody": {"content": {"application/json": {"schema": {"properties": {"model": model}}}}}}
+            }
+        },
+    }
+    assert model_names_of(endpoints_of(document)) == ("big", "small", "tiny")
 
 
 @pytest.mark.parametrize(

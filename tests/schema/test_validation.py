@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from playground.providers.profiles import profile_document, profile_names
+from playground.schema.kinds import alternatives, choices_of, type_of
 from playground.schema.specs import endpoints_of
 from playground.schema.validation import validate_request
 from tests.schema.documents import invented_document, research_document, single_field_document
@@ -83,3 +85,52 @@ def test_a_3_0_nullable_field_accepts_null():
 
 def test_a_body_that_is_not_an_object_is_keyed_by_the_empty_name(chat):
     assert validate_request(chat, []) == {"": "the request body must be an object"}
+
+
+def _tags(schema) -> list | None:
+    """The `type` values of a union of objects told apart by `type`, or None for another schema."""
+    shapes, _ = alternatives(schema)
+    objects = [shape for shape in shapes if type_of(shape) == "object"]
+    tags = [choices_of((shape.get("properties") or {}).get("type") or {}) for shape in objects]
+    return [value for values in tags for value in values] if len(objects) > 1 and all(tags) else None
+
+
+def tagged_unions(profile: str):
+    """(endpoint, field, a value with a wrong tag, the tag values) for every field that is such a
+    union, or a list of them (tools)."""
+    wrong = {"type": "no-such-type"}
+    for endpoint in endpoints_of(profile_document(profile)).values():
+        for spec in endpoint.params:
+            found = _tags(spec.schema)
+            if found:
+                yield endpoint, spec.name, wrong, found
+                continue
+            lists = [shape for shape in alternatives(spec.schema)[0] if type_of(shape) == "array"]
+            found = _tags(lists[0].get("items")) if len(lists) == 1 else None
+            if found:
+                yield endpoint, spec.name, [wrong], found
+
+
+@pytest.mark.parametrize("profile", profile_names())
+def test_a_wrong_tag_is_answered_with_every_value_the_union_allows(profile):
+    for endpoint, field, value, tags in tagged_unions(profile):
+        message = validate_request(endpoint, {field: value})[field]
+        listed = message.split(" must be one of: ")[1].split(", ")
+        assert sorted(listed) == sorted(dict.fromkeys(tags)), (profile, field, message)
+
+
+def test_the_issue_s_unions_are_among_those_checked():
+    found = {(profile, field) for profile in profile_names() for _, field, _, _ in tagged_unions(profile)}
+    assert {("ionos-model-hub", "response_format"), ("jamai-base", "tools")} <= found
+
+
+def test_a_union_of_single_values_names_them_all():
+    document = single_field_document("3.1.0", {"anyOf": [{"const": "low"}, {"const": "high"}, {"type": "integer"}]})
+    chat = endpoints_of(document)["chat"]
+    assert validate_request(chat, {"knob": "medium"}) == {"knob": "knob must be one of: low, high"}
+
+
+def test_a_right_tag_with_a_wrong_part_is_explained_by_its_own_alternative():
+    chat = endpoints_of(profile_document("ionos-model-hub"))["chat"]
+    body = {"response_format": {"type": "json_schema", "json_schema": {"name": "has space"}}}
+    assert validate_request(chat, body)["response_format"].startswith("response_format.json_schema.name must match")

@@ -31,6 +31,7 @@ class RawServer:
         self.request_times: list[float] = []
         self.connections = 0  # accepted so far
         self._server: asyncio.base_events.Server | None = None
+        self._closing = asyncio.Event()  # set on exit: pauses in replies end at once
         self._handlers: set[asyncio.Task] = set()
         self._writers: set[asyncio.StreamWriter] = set()
 
@@ -41,6 +42,7 @@ class RawServer:
     async def __aexit__(self, *exc) -> None:
         # Close the connections a client keeps alive, so handlers end on their own rather
         # than being cancelled by the server's shutdown.
+        self._closing.set()
         self.close_connections()
         if self._handlers:
             await asyncio.wait(self._handlers, timeout=5)
@@ -85,8 +87,17 @@ class RawServer:
             self._writers.discard(writer)
             self._handlers.discard(task)
 
+    async def _pause(self, seconds: float) -> bool:
+        """Wait `seconds`; False when the server is closing meanwhile (the reply ends)."""
+        try:
+            await asyncio.wait_for(self._closing.wait(), seconds)
+        except TimeoutError:
+            return True
+        return False
+
     async def _send(self, writer: asyncio.StreamWriter, reply: Reply) -> None:
-        await asyncio.sleep(reply.delay_before_headers)
+        if reply.delay_before_headers and not await self._pause(reply.delay_before_headers):
+            return
         head = [f"HTTP/1.1 {reply.status} X"]
         head += [f"{name}: {value}" for name, value in reply.headers.items()]
         if reply.drop_connection:
@@ -96,8 +107,8 @@ class RawServer:
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
         await writer.drain()
         for delay, piece in reply.parts:
-            if delay:
-                await asyncio.sleep(delay)
+            if delay and not await self._pause(delay):
+                return
             if reply.drop_connection:
                 writer.write(piece)
             elif piece:

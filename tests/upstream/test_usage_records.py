@@ -1,4 +1,6 @@
-"""Every upstream call writes exactly one usage record, whatever its outcome; keys never leak."""
+"""Every upstream call writes one usage record, whatever its outcome, and each attempt that
+failed and was retried one more (a 429 absorbed by a retry still shows as rate limited);
+keys never leak."""
 
 from __future__ import annotations
 
@@ -77,27 +79,48 @@ async def test_stopping_early_records_a_cancelled_call(context):
     assert record.status == "cancelled"
 
 
-async def test_rate_limited_after_retries_is_one_record(context):
+async def test_each_rate_limited_attempt_is_recorded(context):
     async with RawServer(json_reply(429, {"error": {"message": "too many"}}, **{"Retry-After": "0"})) as server:
         with pytest.raises(errors.RateLimited):
             await run_stream(server, context)
         assert len(server.requests) == 3
-    [record] = await records()
-    assert (record.status, record.http_status, record.retries, record.error_kind) == (
-        "rate_limited",
-        429,
-        2,
-        "rate_limited",
-    )
+    found = [(r.status, r.http_status, r.retries, r.error_kind) for r in await records()]
+    assert found == [("rate_limited", 429, retries, "rate_limited") for retries in (0, 1, 2)]
+    assert [r.error_message.startswith("Retried: ") for r in await records()] == [True, True, False]
 
 
-async def test_a_retried_then_successful_call_is_one_ok_record(context):
+async def test_a_retried_then_successful_call_records_the_failed_attempt_and_the_answer(context):
     async with RawServer(
         json_reply(500, {"error": {"message": "oops"}}), Reply(parts=[(0, sse_chunks("ok"))])
     ) as server:
         await run_stream(server, context)
-    [record] = await records()
-    assert (record.status, record.retries, record.http_status) == ("ok", 1, 200)
+    failed, answered = await records()
+    assert (failed.status, failed.retries, failed.http_status, failed.prompt_tokens) == ("error", 0, 500, None)
+    assert (answered.status, answered.retries, answered.http_status) == ("ok", 1, 200)
+
+
+async def test_a_429_absorbed_by_a_retry_shows_on_the_dashboard(context, client):
+    from asgiref.sync import sync_to_async
+    from django.urls import reverse
+
+    from playground.accounts.models import Project, Role
+    from tests.factories import MembershipFactory
+
+    async with RawServer(
+        json_reply(429, {"error": {"message": "slow down"}}, **{"Retry-After": "0"}),
+        Reply(parts=[(0, sse_chunks("ok"))]),
+    ) as server:
+        assert await run_stream(server, context) == "ok"
+
+    def dashboard() -> str:
+        project = Project.objects.get(pk=context.project_id)
+        admin = UserFactory()
+        MembershipFactory(team=project.team, user=admin, role=Role.ADMIN)
+        client.force_login(admin)
+        return client.get(reverse("usage_dashboard"), {"team": project.team_id}).content.decode()
+
+    page = await sync_to_async(dashboard)()
+    assert "<dt>Rate limited (429)</dt><dd>1</dd>" in page
 
 
 async def test_errors_record_their_kind_and_message(context):

@@ -62,7 +62,8 @@ def logprob_rows(message) -> list[dict]:
             return "?"
 
     rows = []
-    for entry in (message.logprobs or [])[:LOGPROB_ROWS_SHOWN]:
+    entries = message.logprobs if isinstance(message.logprobs, list) else []
+    for entry in [each for each in entries if isinstance(each, dict)][:LOGPROB_ROWS_SHOWN]:
         alternatives = [
             f"{alt.get('token', '')!r} {percent(alt.get('logprob'))}"
             for alt in entry.get("top_logprobs") or []
@@ -86,3 +87,28 @@ def pretty_arguments(arguments) -> str:
         return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
     except (TypeError, ValueError):
         return arguments or ""
+
+
+@register.filter
+def citations(references) -> list[dict[str, str]]:
+    """The sources an answer cites, from whatever its provider sent as references (JamAI
+    sends {"chunks": [{"title", "file_name", "page", "text"}, ...]}): title, where, text."""
+    if isinstance(references, dict):
+        references = references.get("chunks", references.get("data"))
+    if not isinstance(references, list):
+        return []
+
+    def text(value) -> str:
+        return value.strip() if isinstance(value, str) else ""
+
+    found = []
+    for chunk in references:
+        if not isinstance(chunk, dict):
+            continue
+        title, file_name = text(chunk.get("title")), text(chunk.get("file_name"))
+        page = chunk.get("page")
+        page = f"page {page}" if type(page) in (int, str) and str(page).strip() else ""
+        where = ", ".join(part for part in (file_name if title else "", page) if part)
+        title = title or file_name or "Untitled source"
+        found.append({"title": title, "where": where, "text": text(chunk.get("text"))})
+    return found
