@@ -15,6 +15,7 @@ from playground.audit.models import Action
 from playground.audit.services import audit_record
 from playground.chat.models import ANSWER_LEASE, INTERRUPTED_TEXT, Conversation, Message, Mode, Status
 from playground.providers.keys import endpoint_schema, provider_schema, target_for
+from playground.schema.forms import APP_SET_FIELDS
 from playground.schema.kinds import alternatives, choices_of
 from playground.schema.roles import history_policy
 
@@ -157,8 +158,14 @@ def request_for(conversation: Conversation, history: list[Turn]) -> dict[str, An
     In text-completion mode the last message is the prompt the model continues (legacy
     completions have no roles, so no history or system prompt is sent).
     """
+    # Parameters saved before the form stopped offering the ones Playground sets itself.
+    params = {
+        name: value
+        for name, value in conversation.params.items()
+        if name not in APP_SET_FIELDS[endpoint_of(conversation)]
+    }
     if conversation.mode == Mode.COMPLETION:
-        return {"model": conversation.model, "prompt": history[-1].content, **conversation.params}
+        return {"model": conversation.model, "prompt": history[-1].content, **params}
     chat = provider_schema(conversation.provider).endpoints.get("chat")
     roles = chat.message_roles if chat else None
     replayable = history_policy(roles) is None
@@ -167,7 +174,7 @@ def request_for(conversation: Conversation, history: list[Turn]) -> dict[str, An
         messages.append({"role": "system", "content": conversation.system})
     turns = history if replayable else history[-1:]
     messages.extend({"role": m.role, "content": m.content} for m in turns if m.role in ("user", "assistant"))
-    return {"model": conversation.model, "messages": messages, **conversation.params}
+    return {"model": conversation.model, "messages": messages, **params}
 
 
 @dataclass

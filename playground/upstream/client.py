@@ -884,10 +884,9 @@ async def _call_json(
             message = errors.redact(errors.upstream_message_of(payload) or "unknown error", target.api_key)
             raise errors.BadRequest(f"The provider returned an error: {message}", upstream_message=message)
         call.first_token_at = time.monotonic()
-        result = read(call, payload)
         if isinstance(payload, dict):
-            call.usage = _usage_of(payload)
-        return result
+            call.usage = _usage_of(payload)  # a reader may count them otherwise (rerank)
+        return read(call, payload)
     except BaseException as exc:
         error = exc
         raise

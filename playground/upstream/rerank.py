@@ -14,7 +14,7 @@ from typing import Any
 
 from playground.upstream import errors
 from playground.upstream.client import _Call, _call_json
-from playground.upstream.events import Retrying
+from playground.upstream.events import Retrying, Usage
 from playground.upstream.target import CallContext, Target
 
 
@@ -82,12 +82,10 @@ def _read_rerank(call: _Call, payload: Any) -> RerankResult:
     if len({hit.index for hit in hits}) != len(hits):
         raise errors.InvalidResponse("The provider's answer ranks the same document twice.")
     hits.sort(key=lambda hit: (-hit.score, hit.index))
-    # The client records payload["usage"] once this returns; rerank APIs keep their count
-    # elsewhere or under other names, so it is put where the usage record reads it.
+    # Rerank APIs keep their token count elsewhere or under other names than chat's usage.
     tokens = _input_tokens(payload)
     if tokens is not None:
-        usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else {}
-        payload["usage"] = {**usage, "prompt_tokens": tokens}
+        call.usage = Usage(prompt_tokens=tokens, completion_tokens=None)
     meta = payload.get("meta")
     model = payload.get("model") or (meta.get("model") if isinstance(meta, dict) else None)
     return RerankResult(hits=hits, raw_model=model if isinstance(model, str) else None, raw=payload)
