@@ -154,7 +154,7 @@ def target_for(user, provider: Provider, *, project=None, key: ApiKey | None = N
         paths=schema.paths(),
         allow_local=provider.reaches_local,
         timeouts=timeouts,
-        stream_usage=_accepts_stream_usage(schema, profile_meta(provider.profile)),
+        stream_usage=accepts_stream_usage(schema, profile_meta(provider.profile)),
         name=provider.name,
     )
     # The team's budgets are checked here, with the key, rather than by the call itself:
@@ -185,7 +185,9 @@ def _headers_of(provider: Provider) -> dict[str, str]:
     return {header.name: header.plain_value() for header in fetch(_HEADER_COLUMNS, sql, [provider.pk])}
 
 
-def _accepts_stream_usage(schema: ProviderSchema, meta: dict[str, Any]) -> bool:
+def accepts_stream_usage(schema: ProviderSchema, meta: dict[str, Any]) -> bool:
+    """Whether streamed calls ask for usage (stream_options.include_usage): where the chat
+    schema has stream_options, or the profile says so."""
     chat = schema.endpoints.get("chat")
     if chat is not None:
         return "stream_options" in (chat.request_schema.get("properties") or {})

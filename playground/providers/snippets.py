@@ -13,7 +13,7 @@ import shlex
 from typing import Any
 
 from playground import upstream
-from playground.providers.keys import _accepts_stream_usage, provider_schema
+from playground.providers.keys import accepts_stream_usage, provider_schema
 from playground.providers.models import Provider
 from playground.providers.profiles import profile_meta
 from playground.upstream import Target
@@ -99,6 +99,7 @@ _SAMPLE_CONTENT = {
     "completions": {"prompt": SAMPLE_TEXT},
     "images": {"prompt": SAMPLE_PICTURE},
     "embeddings": {"input": [SAMPLE_TEXT]},
+    "rerank": {"query": "Which one is about lighthouses?", "documents": [SAMPLE_PICTURE, SAMPLE_TEXT]},
 }
 
 
@@ -110,7 +111,7 @@ def request_body(provider: Provider, endpoint, *, model: str, params: dict[str, 
     body.update({name: value for name, value in sample.items() if name in endpoint.content_fields})
     body.update(params)
     if endpoint.endpoint in STREAMED:
-        stream_usage = _accepts_stream_usage(provider_schema(provider), profile_meta(provider.profile))
+        stream_usage = accepts_stream_usage(provider_schema(provider), profile_meta(provider.profile))
         body = upstream.streamed_body(Target(base_url=provider.base_url, stream_usage=stream_usage), body)
     return body
 
