@@ -188,12 +188,21 @@ async def test_bad_frames_get_an_error_and_the_socket_stays_usable(conversation,
 async def test_a_frame_that_needs_no_database_is_answered_while_the_database_thread_is_busy(conversation, connect):
     """Every database call of the chat waits in one thread; a frame that needs none must not
     wait for it (Channels' consumers take a trip there before each message by default)."""
+    import threading
+
     socket, _, _ = await connect(conversation)
-    busy = asyncio.ensure_future(sync_to_async(clock.sleep)(1.5))  # the database thread, busy
-    await asyncio.sleep(0.05)
+    working, release = threading.Event(), threading.Event()
+
+    def hold_the_database_thread() -> None:
+        working.set()
+        release.wait(timeout=60)
+
+    busy = asyncio.ensure_future(sync_to_async(hold_the_database_thread)())
+    await sync_to_async(working.wait, thread_sensitive=False)()
     await socket.send_to(text_data="{not json")
-    frame = await socket.receive_json_from(timeout=0.5)
+    frame = await socket.receive_json_from(timeout=10)  # the thread stays busy until answered
     assert frame["error"] == "The frame was not valid JSON."
+    release.set()
     await busy
     await socket.disconnect()
 
@@ -322,12 +331,12 @@ async def test_an_answer_whose_rows_cannot_be_saved_cancels_its_upstream_call(co
         raise DatabaseError("database or disk is full")
 
     monkeypatch.setattr(services, "message_save", disk_full)  # a failure a test cannot cause for real
-    async with RawServer(Reply(parts=[(1.5, sse_chunks("Hi"))])) as server:  # a provider slow to start
+    async with RawServer(Reply(parts=[(60, sse_chunks("Hi"))])) as server:  # a provider slow to start
         await answered_by(server, conversation)
         socket, _, _ = await connect(conversation)
         await socket.send_json_to({"type": "send", "text": "Hello"})
-        # Told at once, not when the provider's first token comes.
-        frame = await socket.receive_json_from(timeout=1)
+        # Told at once, not when the provider's first token comes (a minute later).
+        frame = await socket.receive_json_from(timeout=20)
         assert frame == {"type": "error", "error": "The message could not be saved; try again."}
         assert server.requests  # the call had started…
         records = await sync_to_async(list)(UsageRecord.objects.values_list("status", flat=True))

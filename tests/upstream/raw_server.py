@@ -18,6 +18,8 @@ class Reply:
     # Body pieces, each sent after waiting its delay (seconds).
     parts: list[tuple[float, bytes]] = field(default_factory=list)
     delay_before_headers: float = 0.0
+    # Headers wait until the test sets this (a provider that answers exactly when told).
+    gate: asyncio.Event | None = None
     drop_connection: bool = False  # close without finishing the body
 
 
@@ -98,6 +100,8 @@ class RawServer:
     async def _send(self, writer: asyncio.StreamWriter, reply: Reply) -> None:
         if reply.delay_before_headers and not await self._pause(reply.delay_before_headers):
             return
+        if reply.gate is not None:
+            await reply.gate.wait()
         head = [f"HTTP/1.1 {reply.status} X"]
         head += [f"{name}: {value}" for name, value in reply.headers.items()]
         if reply.drop_connection:
