@@ -35,6 +35,11 @@ def test_rerank_documents_and_read_the_ranking(page, sign_in, acme):
     expect(page.get_by_role("group", name="Parameters of /api/v1/rerank")).to_contain_text("takes no parameters")
     page.get_by_label("Provider").select_option(label="Demo")
     expect(page.get_by_label("top_n", exact=True)).to_be_visible()
+    # A quick change of mind: the last choice wins, even while the first answer is on its way.
+    page.get_by_label("Provider").select_option(label="JamAI")
+    page.get_by_label("Provider").select_option(label="Demo")
+    expect(page.get_by_label("top_n", exact=True)).to_be_visible()
+    expect(page.get_by_role("combobox", name=re.compile(r"^Model"))).to_have_value("demo-rerank")
 
     # Without documents: the problem is said beside the box, and the box gets the focus.
     page.get_by_label("Query").fill(QUERY)
