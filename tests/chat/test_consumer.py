@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time as clock
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -228,13 +227,6 @@ async def test_an_upstream_error_is_shown_and_the_partial_text_kept(conversation
     assert message.content == text and text
 
 
-def wait_for_the_request(server: RawServer) -> None:
-    """In the database thread, as a save there would: until the provider has the request."""
-    deadline = clock.monotonic() + 5
-    while not server.requests and clock.monotonic() < deadline:
-        clock.sleep(0.01)
-
-
 async def answered_by(server: RawServer, conversation) -> None:
     provider = conversation.provider
     provider.base_url = provider.local_url = server.url  # as staff would allow it
@@ -259,8 +251,7 @@ async def test_the_upstream_call_starts_before_the_answer_is_written(conversatio
     async with RawServer(Reply(parts=[(0.2, sse_chunks("Hi ", "there"))])) as server:
 
         def save_once_the_provider_has_the_request(send):
-            wait_for_the_request(server)
-            assert server.requests, "the upstream call had not started"
+            server.until_from_thread(lambda server: server.requests)  # never, were the call after the save
             return save(send)
 
         monkeypatch.setattr(services, "message_save", save_once_the_provider_has_the_request)
@@ -279,8 +270,7 @@ async def test_an_answer_that_comes_before_its_rows_are_written_arrives_whole(co
     async with RawServer(Reply(parts=[(0, sse_chunks("Hi ", "there", ", all"))])) as server:
 
         def save_after_the_answer_was_sent(send):
-            wait_for_the_request(server)
-            clock.sleep(0.3)  # the provider answers at once: the whole answer is in meanwhile
+            server.until_from_thread(lambda server: server.parts_sent == 1)  # the whole answer is sent
             return save(send)
 
         monkeypatch.setattr(services, "message_save", save_after_the_answer_was_sent)
@@ -299,12 +289,11 @@ async def test_rows_that_fail_after_the_first_token_stop_the_call_and_nothing_is
     from playground.chat import services
     from playground.usage.models import UsageRecord
 
-    reply = Reply(parts=[(0, sse_chunks("Hi ", done=False, finish=None)), (1.5, sse_chunks("there"))])
+    reply = Reply(parts=[(0, sse_chunks("Hi ", done=False, finish=None)), (60, sse_chunks("there"))])
     async with RawServer(reply) as server:
 
         def disk_full_after_the_first_token(send):
-            wait_for_the_request(server)
-            clock.sleep(0.3)  # the first token is in meanwhile
+            server.until_from_thread(lambda server: server.parts_sent == 1)  # the first token is sent
             raise DatabaseError("database or disk is full")  # a failure a test cannot cause for real
 
         monkeypatch.setattr(services, "message_save", disk_full_after_the_first_token)

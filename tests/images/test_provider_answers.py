@@ -172,8 +172,7 @@ async def test_waiting_for_a_slow_provider_does_not_hold_up_another_generation(a
         slow = await provider_at(team_with_roles, slow_server, "Slow")
         fast = await provider_at(team_with_roles, fast_server, "Fast")
         slow_task = asyncio.create_task(timed(slow))
-        while not slow_server.requests:  # the slow provider has the request and takes its time
-            await asyncio.sleep(0.01)
+        await slow_server.until(lambda server: server.requests)  # the slow provider has it and takes its time
         fast_response = await timed(fast)
         assert not slow_task.done(), "the fast generation was served while the slow one waited"
         slow_reply.gate.set()

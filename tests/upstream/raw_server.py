@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -32,12 +33,16 @@ class RawServer:
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.request_times: list[float] = []
         self.connections = 0  # accepted so far
+        self.parts_sent = 0  # body pieces written, over all replies
+        self._progress = asyncio.Condition()  # notified on each request and each piece sent
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
         self._closing = asyncio.Event()  # set on exit: pauses in replies end at once
         self._handlers: set[asyncio.Task] = set()
         self._writers: set[asyncio.StreamWriter] = set()
 
     async def __aenter__(self) -> RawServer:
+        self._loop = asyncio.get_running_loop()
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.tls)
         return self
 
@@ -55,6 +60,19 @@ class RawServer:
         """Close every open connection, as a server ending idle keep-alive connections does."""
         for writer in list(self._writers):
             writer.close()
+
+    async def until(self, condition: Callable[[RawServer], bool], timeout: float = 10) -> None:
+        """Wait until `condition(server)` holds, e.g. `lambda s: s.requests` (TimeoutError after `timeout`)."""
+        async with self._progress:
+            await asyncio.wait_for(self._progress.wait_for(lambda: condition(self)), timeout)
+
+    def until_from_thread(self, condition: Callable[[RawServer], bool], timeout: float = 10) -> None:
+        """`until`, from a thread other than the server's (a database thread, say)."""
+        asyncio.run_coroutine_threadsafe(self.until(condition, timeout), self._loop).result()
+
+    async def _notify(self) -> None:
+        async with self._progress:
+            self._progress.notify_all()
 
     @property
     def url(self) -> str:
@@ -78,6 +96,7 @@ class RawServer:
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 self.requests.append((lines[0], headers, body))
                 self.request_times.append(asyncio.get_running_loop().time())
+                await self._notify()
                 reply = self.replies[min(len(self.requests) - 1, len(self.replies) - 1)]
                 await self._send(writer, reply)
                 if reply.drop_connection:
@@ -118,6 +137,8 @@ class RawServer:
             elif piece:
                 writer.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
             await writer.drain()
+            self.parts_sent += 1
+            await self._notify()
         if not reply.drop_connection:
             writer.write(b"0\r\n\r\n")
             await writer.drain()
