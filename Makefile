@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench install install-dev clean
+.PHONY: run test lint bench install install-dev requirements clean
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
@@ -41,6 +41,15 @@ $(VENV)/.installed: requirements.txt $(VENV)/.created
 $(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.created
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
+
+# Recompile the hashed pins after editing requirements.in or requirements-dev.in. Pins already in
+# the .txt files are kept; to move one, run the same pip-compile with --upgrade-package NAME.
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make requirements" $(BIN)/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+
+requirements: install-dev
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
