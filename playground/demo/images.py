@@ -22,13 +22,15 @@ from django.core import signing
 from PIL import Image, ImageDraw, ImageFont
 
 from playground.demo import catalog
-from playground.demo.openapi import IMAGE_SIZES
+from playground.demo.openapi import SCHEMAS
 from playground.demo.validation import validate
 from playground.demo.wire import DEMO_PREFIX, ApiError, Request, send_bytes, send_json
 
 FILES_PATH = "/images/files/"
 _FILE_NAME = re.compile(r"^([A-Za-z0-9_-]{1,20000}\.[A-Za-z0-9_-]{1,100})\.png$")
 _MAX_PROMPT = 4000
+# The sizes the document offers, as file names spell them (1024x1024, not IONOS's 1024*1024).
+IMAGE_SIZES = [size for size in SCHEMAS["CreateImageRequest"]["properties"]["size"]["enum"] if size and "x" in size]
 
 
 def parse_size(size: str) -> tuple[int, int]:

@@ -1,7 +1,7 @@
 """The built-in provider profiles: one OpenAPI document per kind of provider.
 
-Profiles are data (profiles/*.json, written from each API's reference); the demo profile is
-the built-in demo upstream's own document.
+Profiles are data (profiles/*.json, written from each API's reference); demo.json is also the
+document the built-in demo upstream serves and validates against.
 """
 
 from __future__ import annotations
@@ -17,10 +17,6 @@ DEMO = "demo"
 
 @functools.cache
 def _load(name: str) -> dict[str, Any]:
-    if name == DEMO:
-        from playground.demo.openapi import document
-
-        return document()
     path = PROFILES_DIR / f"{name}.json"
     if not path.is_file():
         raise KeyError(name)
@@ -28,8 +24,9 @@ def _load(name: str) -> dict[str, Any]:
 
 
 def profile_names() -> list[str]:
+    """The demo first (it needs no key), then the others by name."""
     names = sorted(path.stem for path in PROFILES_DIR.glob("*.json"))
-    return [DEMO, *names]
+    return sorted(names, key=lambda name: name != DEMO)
 
 
 def profile_document(name: str) -> dict[str, Any]:
@@ -41,11 +38,11 @@ def profile_meta(name: str) -> dict[str, Any]:
     try:
         document = _load(name)
     except KeyError:
-        return {"profile": name, "label": name}
+        return {"profile": name, "label": name, "headers": []}
     meta = dict(document.get("x-playground") or {})
     meta.setdefault("profile", name)
-    meta.setdefault("label", "Built-in demo" if name == DEMO else (document.get("info") or {}).get("title", name))
-    meta.setdefault("stream_usage", name == DEMO)
+    meta.setdefault("label", (document.get("info") or {}).get("title", name))
+    meta.setdefault("stream_usage", False)
     meta["headers"] = document.get("x-playground-headers") or []
     servers = document.get("servers") or []
     meta.setdefault("base_url", servers[0].get("url", "") if servers else "")

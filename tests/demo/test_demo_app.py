@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import time
+from pathlib import Path
 
 import httpx
 import orjson
@@ -12,9 +14,10 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from playground.demo import wire
+from playground.demo import catalog, wire
 from playground.demo.app import application
 from playground.demo.keys import demo_key
+from playground.providers.profiles import profile_document
 
 INVALID_KEY = {
     "error": {
@@ -129,6 +132,45 @@ def test_the_openapi_document_is_public_and_describes_every_endpoint(demo_upstre
     for path in ["/chat/completions", "/completions", "/images/generations", "/embeddings", "/rerank"]:
         reference = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
         assert reference.rsplit("/", 1)[-1] in schemas
+
+
+def test_the_document_served_is_the_demo_providers_profile(demo):
+    assert demo.get("/openapi.json").json() == profile_document("demo")
+
+
+def test_the_document_describes_every_model_of_the_catalog():
+    document = profile_document("demo")
+    for model in catalog.MODELS.values():
+        assert f"`{model.id}`: {model.purpose}" in document["info"]["description"]
+    schemas = document["components"]["schemas"]
+    for request in ("CreateChatCompletionRequest", "CreateCompletionRequest"):
+        model = schemas[request]["properties"]["model"]
+        assert model["examples"] == catalog.CHAT_MODELS
+        for model_id in catalog.CHAT_MODELS:
+            assert f"`{model_id}`: {catalog.MODELS[model_id].purpose}" in model["description"]
+
+
+def _imported_modules(path: Path) -> list[str]:
+    modules = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            modules.append(node.module or "")
+        elif isinstance(node, ast.Import):
+            modules.extend(alias.name for alias in node.names)
+    return modules
+
+
+def test_the_demo_imports_nothing_from_the_rest_of_the_playground():
+    # It stands alone: its own modules, Django, the stdlib, third-party packages and the
+    # project's environment readers. Its document is read as a file (see demo/openapi.py).
+    folder = Path(__file__).resolve().parents[2] / "playground" / "demo"
+    borrowed = [
+        f"{path.relative_to(folder)}: {module}"
+        for path in sorted(folder.rglob("*.py"))
+        for module in _imported_modules(path)
+        if module.startswith("playground") and not module.startswith(("playground.demo", "playground.env"))
+    ]
+    assert borrowed == []
 
 
 def _bounded_fields():
