@@ -1,15 +1,12 @@
 """CSV export of the usage records a person filtered: streamed in chunks, never built in memory.
 
 Records are read through a chunked cursor (a server-side cursor on PostgreSQL) and written
-a few thousand rows at a time, so memory stays flat for a million rows. Text that a
-spreadsheet would read as a formula (a cell starting with = + - @, a tab or a carriage
-return) gets a leading apostrophe; numbers are written by us and stay numbers. Costs use
-today's prices, as on the dashboard.
+a few thousand rows at a time, so memory stays flat for a million rows. Cells are made as
+playground.spreadsheet makes them. Costs use today's prices, as on the dashboard.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
 
@@ -19,8 +16,8 @@ from django.db import connection
 from django.db.models import CharField, Func
 
 from playground.accounts.models import Project, Team
-from playground.embeddings.exports import safe_cell
 from playground.providers.models import ApiKey
+from playground.spreadsheet import text_cell
 from playground.usage.models import UsageRecord
 from playground.usage.prices import MILLION, scope_price_book
 from playground.usage.scoping import UsageScope
@@ -69,14 +66,6 @@ COLUMNS = [
     "error_kind",
     "error_message",
 ]
-_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
-
-
-def _cell(text: str) -> str:
-    """A text cell: neutralised for spreadsheets, and quoted where CSV needs it (as csv.writer's
-    QUOTE_MINIMAL would: a comma, a quote or a line break inside)."""
-    text = safe_cell(text)
-    return '"' + text.replace('"', '""') + '"' if _NEEDS_QUOTES.search(text) else text
 
 
 def _names(scope: UsageScope) -> dict[str, dict[int, str]]:
@@ -93,7 +82,7 @@ def _names(scope: UsageScope) -> dict[str, dict[int, str]]:
         "user": get_user_model().objects.values_list("pk", "username"),
         "key": ((pk, f"••••{last4} {label}".strip()) for pk, last4, label in key_labels),
     }
-    return {name: {pk: _cell(text) for pk, text in pairs} for name, pairs in found.items()}
+    return {name: {pk: text_cell(text) for pk, text in pairs} for name, pairs in found.items()}
 
 
 class IsoUtc(Func):
@@ -116,9 +105,7 @@ class IsoUtc(Func):
 def records_csv(*, scope: UsageScope, filters: UsageFilters) -> Iterator[str]:
     """The CSV of the records in scope matching the filters, oldest first, in chunks of text.
 
-    Lines are put together here rather than by csv.writer, which costs as much per row as
-    reading it: text cells that repeat (names, models, enum words) are neutralised and
-    quoted once per distinct value, numbers are written as they are.
+    Text cells that repeat (names, models, enum words) are made once per distinct value.
     """
     records = UsageRecord.objects.filter(created_at__gte=filters.start, created_at__lt=filters.end)
     records = records.filter(scope.q() & filters.q()).annotate(time_utc=IsoUtc("created_at"))
@@ -127,7 +114,7 @@ def records_csv(*, scope: UsageScope, filters: UsageFilters) -> Iterator[str]:
     teams, projects, users = names["team"], names["project"], names["user"]
     keys = _Memo(lambda key: f"#{key}" if key else "", names["key"])  # ids of deleted keys stay
     routes = _Memo(partial(_route, scope_price_book(scope)))  # provider and model, neutralised once
-    words = _Memo(lambda word: _cell(word or ""))  # endpoint, status, error kind: a few values
+    words = _Memo(lambda word: text_cell(word or ""))  # endpoint, status, error kind: a few values
     yield ",".join(HEADER) + "\r\n"
     sql, params = records.query.sql_with_params()
     # Django's iterator() would convert every value; the chunked cursor (server-side on
@@ -147,7 +134,7 @@ def records_csv(*, scope: UsageScope, filters: UsageFilters) -> Iterator[str]:
                     f"{'' if http is None else http},{'' if prompt is None else prompt},"
                     f"{'' if completion is None else completion},{'yes' if estimated else ''},{cost},"
                     f"{'' if ttft is None else ttft},{'' if total is None else total},{retries},"
-                    f"{words[kind]},{_cell(message) if message else ''}\r\n"
+                    f"{words[kind]},{text_cell(message) if message else ''}\r\n"
                 )
             yield "".join(lines)
 
@@ -157,7 +144,7 @@ def _route(book, route: tuple) -> tuple:
     provider_id, provider, model = route
     rate = book.get(provider_id, model)
     per_token = (rate.input_per_million / MILLION, rate.output_per_million / MILLION) if rate else (None, None)
-    return (_cell(provider), _cell(model), *per_token)
+    return (text_cell(provider), text_cell(model), *per_token)
 
 
 class _Memo(dict):
