@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "playground",  # project-level wiring: the bootstrap command
     "playground.accounts",
     "playground.usage",
     "playground.audit",
