@@ -16,5 +16,4 @@ urlpatterns = [
     path("", include("playground.images.urls")),
     path("", include("playground.embeddings.urls")),
     path("", include("playground.usage.urls")),
-    path("", include("playground.audit.urls")),
 ]

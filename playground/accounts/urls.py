@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from playground.accounts import views
+from playground.accounts import audit_log, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("teams/", views.team_list, name="team_list"),
+    path("audit/", audit_log.audit_list, name="audit_list"),
     path("teams/<id:team_id>/", views.team_detail, name="team_detail"),
     path("teams/<id:team_id>/delete/", views.team_delete, name="team_delete"),
     path("teams/<id:team_id>/members/", views.member_list, name="member_list"),
