@@ -27,8 +27,9 @@
     }
   });
 
-  document.addEventListener("htmx:afterSettle", () => {
-    if (!focusAfterSwap) return;
+  document.addEventListener("htmx:afterSettle", (event) => {
+    // Only the form's own answer: a provider's settings arriving meanwhile leave focus alone.
+    if (!focusAfterSwap || event.detail.requestConfig?.elt?.id !== "rerank-form") return;
     focusAfterSwap = false;
     const problem = document.querySelector(
       "#rerank-form .form-errors, #rerank-form .has-error :is(input, select, textarea)"

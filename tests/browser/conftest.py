@@ -16,6 +16,7 @@ import pytest
 from channels.testing.live import make_application
 from daphne.testing import DaphneProcess
 from django.db import connections
+from playwright.sync_api import expect
 
 from tests.services import CHROMIUM, require
 
@@ -87,11 +88,15 @@ def browser():
         browser.close()
 
 
+expect.set_options(timeout=15_000)  # likewise for expect(): an upper bound on a condition
+
+
 @pytest.fixture
 def page(browser, live_server_url, transactional_db):
     context = browser.new_context(base_url=live_server_url)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    # Upper bounds for conditions, never waits: a page under load (both cores busy) may take seconds.
+    page.set_default_timeout(30_000)
     page.csp_violations = []
 
     def note_csp_violation(message):

@@ -134,6 +134,7 @@ def admin_pages() -> list[str]:
     return urls
 
 
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("role", TEAM_ROLES)
 def test_no_page_runs_hostile_content_for_a_team_member(page, live_server_url, hostile, role):
     crawler = Crawler(page, live_server_url, hostile.users[role], hostile)
@@ -142,6 +143,7 @@ def test_no_page_runs_hostile_content_for_a_team_member(page, live_server_url, h
     assert not crawler.problems, crawler.report()
 
 
+@pytest.mark.timeout(900)  # every page and admin page, one after another: minutes on a loaded machine
 def test_no_page_nor_admin_page_runs_hostile_content_for_staff(page, live_server_url, hostile, django_user_model):
     staff = django_user_model.objects.create_superuser(
         hostile.marks.text("staff username", 150), "", "x-long-password-1"
