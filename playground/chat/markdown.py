@@ -1,49 +1,13 @@
 """Model answers (untrusted markdown) rendered to safe HTML, or to escaped plain text.
 
-`render_markdown(text)` parses CommonMark plus tables and strikethrough with markdown-it-py
-(raw HTML off, so any HTML in the answer is shown as text; no linkify, no typographer, no
-attribute plugins), highlights fenced code with Pygments (CSS classes only, never inline
-styles) and sanitises the result with nh3 against the allowlist below. The output is
-deterministic: the same text always gives the same HTML.
-
-Every code block, fenced or indented, has this structure, so that a page can add a copy
-button behaviour and style it with static/css/markdown.css::
-
-    <div class="code-block"><div class="code-toolbar"><span class="code-lang">py</span><button
-    type="button" class="copy-code" aria-label="Copy code">Copy</button></div><pre><code
-    class="language-python">...Pygments <span class="k">...</span> token spans...</code></pre></div>
-
-- `span.code-lang` is always present; it holds the fence's language word as written
-  (lower-cased) when that word is short and plain (letters, digits, `+#._-`), else it is empty.
-- `code` has `class="language-<lexer>"` (the Pygments lexer's main alias) only when the
-  language is one of `HIGHLIGHTED_LANGUAGES` (under any Pygments alias: py, sh, yml, ...)
-  and the block is at most `MAX_HIGHLIGHTED_CHARS` long; then runs of coloured tokens are
-  in `<span class="...">` with Pygments' short standard class names (`k`, `s2`, `nf`, ...,
-  only those in `TOKEN_CLASSES`: names, punctuation and whitespace stay bare text). Any
-  other language, or none, gives plain escaped code with no class: nothing is guessed. The
-  list is closed because a regex lexer is code run on untrusted input; these are well-trodden.
-- The text inside `code` is exactly the block's text, so copying it copies the code.
-
-Other HTML produced: p, br, hr, h1-h6, strong, em, del (strikethrough), code, pre,
-blockquote, ul, ol (with `start`), li, table/thead/tbody/tr/th/td (column alignment as
-`class="align-left|align-center|align-right"`, never `style`), and a.
-
-Links: only absolute `http://`, `https://` and `mailto:` destinations become links, checked
-on the destination after entity decoding and normalisation, and again by nh3. Anything
-else (javascript:, data:, vbscript:, file:, `//host`, relative paths, `#fragments`) is
-left as the literal markdown text. Every link gets `target="_blank"` and
-`rel="noopener noreferrer nofollow"`: answers open links in a new tab so a running stream
-is not left, and the opened page gets no handle on ours, no referrer and no ranking.
-
-Images are never loaded (an answer could track its reader): `![alt](url)` becomes the link
-`<a href="url">[image: alt]</a>`, or the text `[image: alt]` inside another link.
-
-`render_plain(text)` escapes text for showing it as it streams: `&`, `<`, `>` and quotes are
-escaped, newlines are kept as newline characters (show it with `white-space: pre-wrap`),
-carriage returns are dropped so a CRLF split across two deltas cannot become two line
-breaks, and NUL becomes U+FFFD.
-
-`token_css()` gives the token colour rules pasted into static/css/markdown.css.
+`render_markdown` parses CommonMark with tables and strikethrough (raw HTML shown as text),
+highlights fenced code in `HIGHLIGHTED_LANGUAGES` with Pygments CSS classes, and sanitises the
+result with nh3; the same text always gives the same HTML. Every code block is
+`div.code-block > div.code-toolbar (span.code-lang, button.copy-code) + pre > code`, which
+static/css/markdown.css and the copy button rely on. Only absolute http(s) and mailto links
+become links (new tab, noopener noreferrer nofollow); images are never loaded, they become
+`[image: alt]` links. `render_plain` escapes text as it streams (CR dropped, NUL shown as
+U+FFFD); `token_css` gives the colour rules in markdown.css.
 """
 
 from __future__ import annotations
@@ -65,7 +29,7 @@ from pygments.lexer import Lexer
 from pygments.lexers import find_lexer_class_by_name
 from pygments.style import Style
 from pygments.styles import get_style_by_name
-from pygments.token import STANDARD_TYPES, _TokenType
+from pygments.token import STANDARD_TYPES
 from pygments.token import Token as PygmentsToken
 from pygments.util import ClassNotFound
 
@@ -129,7 +93,7 @@ def _lexer_for(word: str) -> Lexer | None:
 
 
 @functools.cache
-def _token_class(ttype: _TokenType) -> str:
+def _token_class(ttype: tuple[str, ...]) -> str:  # a Pygments token type
     # A lexer's own sub-token (say Name.Tag.Foo) takes the class of its nearest standard parent.
     while ttype not in STANDARD_TYPES:
         ttype = ttype.parent
