@@ -15,13 +15,14 @@ from typing import Any
 import orjson
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from playground.accounts.models import Role
 from playground.chat import generation, hub, selectors, services
 from playground.chat.models import Conversation, Message
+from playground.chat.stream_state import SocketStream
 from playground.providers.keys import NoKey
 
 MAX_FRAME_BYTES = 256 * 1024
@@ -94,10 +95,8 @@ def _watch(user, conversation_id: int) -> list[int]:
     return selectors.streaming_ids(conversation_id)
 
 
-class ChatConsumer(AsyncJsonWebsocketConsumer):
-    @classmethod
-    async def encode_json(cls, content: dict[str, Any]) -> str:
-        return orjson.dumps(content).decode()  # every delta of every answer passes here
+class ChatConsumer(AsyncWebsocketConsumer):
+    """Frames are JSON both ways: `receive` reads them (with limits), `send_event` writes them."""
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """As Channels' own, without its trip to the database thread before every message
@@ -118,11 +117,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4404)
             return
         self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        # Per answer: the highest seq this socket has been sent, so no delta goes twice.
-        self.have: dict[int, int] = {}
-        # Deltas of answers that were already streaming, held until their snapshot arrives.
-        self.held: dict[int, list[dict[str, Any]]] = {message_id: [] for message_id in streaming}
-        self.finished: set[int] = set()  # answers this socket has seen end
+        self.stream = SocketStream(streaming)
         self.writer = asyncio.get_running_loop().create_task(self._write())
         hub.subscribe(self.conversation_id, self.outbox.put_nowait)
         self.group = generation.group_name(self.conversation_id)
@@ -144,46 +139,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _write(self) -> None:
         while True:
-            for event in self._admit(await self.outbox.get()):
-                await self.send_json(event)
+            for event in self.stream.admit(await self.outbox.get()):
+                await self.send_event(event)
 
-    def _admit(self, event: dict[str, Any]) -> list[dict[str, Any]]:
-        """What of `event` this socket should get: deltas arrive from this process and, in
-        batches, from others, and may overlap a snapshot; each seq is sent once, in order."""
-        kind, message_id = event.get("type"), event.get("message")
-        if message_id in self.finished:
-            return []  # a late batch or snapshot must not show an ended answer as partial
-        if kind == "started":
-            if message_id in self.have:
-                return []  # a batch from another process can arrive after this socket caught up
-            # From here on this socket sees every delta from the first: nothing to wait for.
-            self.have[message_id] = 0
-            held = self.held.pop(message_id, [])
-            return [event, *(delta for delta in held if self._fresh(delta))]
-        elif kind == "snapshot":
-            if event["seq"] <= self.have.get(message_id, -1):
-                return []  # this socket already has all of it
-            self.have[message_id] = event["seq"]
-            held = self.held.pop(message_id, [])
-            return [event, *(delta for delta in held if self._fresh(delta))]
-        elif kind == "delta":
-            if message_id in self.held:
-                self.held[message_id].append(event)
-                return []
-            if not self._fresh(event):
-                return []
-        elif kind == "done":
-            self.held.pop(message_id, None)
-            self.have.pop(message_id, None)
-            self.finished.add(message_id)
-        return [event]
-
-    def _fresh(self, delta: dict[str, Any]) -> bool:
-        have = self.have.get(delta["message"])
-        if have is not None and delta["seq"] <= have:
-            return False
-        self.have[delta["message"]] = delta["seq"]
-        return True
+    async def send_event(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=orjson.dumps(event).decode())  # every delta of every answer passes here
 
     async def _send_snapshots(self, streaming: list[int]) -> None:
         """Catch a socket up on answers still streaming: here directly, elsewhere by asking."""
@@ -217,9 +177,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             await self.error('Each frame needs a "type".')
             return
-        await self.receive_json(content)
-
-    async def receive_json(self, content: dict[str, Any], **kwargs) -> None:
         action = content["type"]
         handler = {"send": self.do_send, "stop": self.do_stop, "regenerate": self.do_regenerate}.get(action)
         if handler is None:
