@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from playground.accounts import services
@@ -85,7 +85,12 @@ def team_delete(request: HttpRequest, team_id: int) -> HttpResponse:
         services.team_delete(team=team)
         messages.success(request, f"Team “{team.name}” and its projects were deleted.")
         return redirect("team_list")
-    return render(request, "accounts/confirm_delete.html", {"object": team, "kind": "team"})
+    context = {
+        "what": f"team “{team.name}”",
+        "consequences": "This cannot be undone. Every project of the team and everything in them will be deleted too.",
+        "cancel_url": reverse("team_detail", args=[team.pk]),
+    }
+    return render(request, "_confirm_delete.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -211,8 +216,12 @@ def project_delete(request: HttpRequest, project_id: int) -> HttpResponse:
         services.project_delete(project=project)
         messages.success(request, f"Project “{project.name}” was deleted.")
         return redirect("team_detail", team_id=project.team_id)
-    context = {"object": project, "kind": "project"}
-    return render(request, "accounts/confirm_delete.html", context)
+    context = {
+        "what": f"project “{project.name}”",
+        "consequences": "This cannot be undone. Everything in the project will be deleted too.",
+        "cancel_url": reverse("project_detail", args=[project.pk]),
+    }
+    return render(request, "_confirm_delete.html", context)
 
 
 @require_POST

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from playground.accounts.models import Role
@@ -229,7 +230,12 @@ def conversation_delete(request: HttpRequest, conversation_id: int) -> HttpRespo
         services.conversation_delete(conversation=conversation, by_user=request.user)
         messages.success(request, f"Conversation “{conversation}” deleted.")
         return redirect("conversation_list", project_id=conversation.project_id)
-    return render(request, "chat/conversation_delete.html", {"conversation": conversation})
+    context = {
+        "what": f"conversation “{conversation}”",
+        "consequences": "All its messages and answers are deleted. This cannot be undone.",
+        "cancel_url": reverse("conversation_detail", args=[conversation.pk]),
+    }
+    return render(request, "_confirm_delete.html", context)
 
 
 def message_html(message: Message) -> str:

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -235,7 +236,13 @@ def run_delete(request: HttpRequest, run_id: int) -> HttpResponse:
         services.run_delete(run=run)
         messages.success(request, f"“{run}” deleted.")
         return redirect("embedding_runs", project_id=run.project_id)
-    return render(request, "embeddings/run_delete.html", {"run": run, "project": run.project})
+    context = {
+        "what": f"embedding run “{run}”",
+        "consequences": f"Its {run.text_count} texts and their vectors are deleted. "
+        "Usage records of its requests stay.",
+        "cancel_url": reverse("embedding_run_detail", args=[run.pk]),
+    }
+    return render(request, "_confirm_delete.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -164,4 +164,10 @@ def image_delete(request: HttpRequest, image_id: int) -> HttpResponse:
         services.generated_image_delete(image=image, user=request.user, role=image.member_role)
         messages.success(request, "Picture deleted.")
         return redirect("image_gallery", project_id=project_id)
-    return render(request, "images/image_delete.html", {"image": image, "generation": image.generation})
+    context = {
+        "what": "this picture",
+        "cancel_url": reverse("image_detail", args=[image.pk]),
+        "image": image,
+        "generation": image.generation,
+    }
+    return render(request, "images/image_delete.html", context)

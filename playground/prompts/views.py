@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -233,7 +234,13 @@ def prompt_delete(request: HttpRequest, prompt_id: int) -> HttpResponse:
         services.prompt_delete(prompt=prompt, user=request.user)
         messages.success(request, f"Prompt “{prompt.name}” deleted. You can undo this for 30 days.")
         return redirect("prompt_library", team_id=prompt.team_id)
-    return render(request, "prompts/prompt_delete.html", {"prompt": prompt})
+    context = {
+        "what": f"prompt “{prompt.name}”",
+        "consequences": "It disappears from the library at once. For 30 days a team admin can bring it back from "
+        "“Recently deleted”; after that it is removed for good with all its versions.",
+        "cancel_url": reverse("prompt_detail", args=[prompt.pk]),
+    }
+    return render(request, "_confirm_delete.html", context)
 
 
 @require_POST

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from playground.accounts.models import Role
@@ -122,7 +123,12 @@ def provider_delete(request: HttpRequest, provider_id: int) -> HttpResponse:
         services.provider_delete(provider=provider, by_user=request.user)
         messages.success(request, f"Provider “{provider.name}” and its keys were deleted.")
         return redirect("provider_list", team_id=provider.team_id)
-    return render(request, "providers/provider_delete.html", {"provider": provider})
+    context = {
+        "what": f"provider “{provider.name}”",
+        "consequences": "Its API keys are deleted too. This cannot be undone.",
+        "cancel_url": reverse("provider_detail", args=[provider.pk]),
+    }
+    return render(request, "_confirm_delete.html", context)
 
 
 @require_POST
