@@ -1,7 +1,7 @@
-// The chat page's live part: a websocket to ws/chat/<id>/ carrying JSON frames.
-// Deltas carry consecutive numbers (seq) per answer: a delta already seen is skipped, a gap
-// reloads the answer from a snapshot, so text is never doubled or lost. Text is appended as
-// plain text (textContent); the server's sanitised markdown replaces it when the answer ends.
+// The chat page's live part: questions and answers of this conversation as stream.js delivers
+// them. Text is appended as plain text (textContent); the server's sanitised markdown replaces
+// it when the answer ends. What arrives live is a clone of the page's <template>s, so its
+// markup is the server's.
 "use strict";
 
 (function () {
@@ -10,10 +10,7 @@
   const thread = document.getElementById("thread");
   const connection = document.getElementById("connection");
   const composer = document.getElementById("composer");
-  const seen = new Map(); // message id -> last seq applied
   const questions = new Map(); // answer id -> id of the question shown by this script
-  let socket = null;
-  let retryDelay = 500;
   // A question sent but not yet taken by the server ("started"): if the server refuses it,
   // it goes back into the box, so nothing the person wrote is lost.
   let unsent = null;
@@ -28,147 +25,96 @@
   }
 
   function article(id, role, text, by) {
-    const node = document.createElement("article");
+    const node = document.getElementById(`${role}-message-template`).content.firstElementChild.cloneNode(true);
     node.id = `message-${id}`;
     node.dataset.message = id;
-    node.setAttribute("hx-disable", ""); // model and user text: never htmx markup
-    node.className = `message message-${role}` + (role === "assistant" ? " status-streaming" : "");
-    node.setAttribute("aria-label", role === "user" ? "User message" : "Assistant message");
-    const head = document.createElement("header");
-    head.className = "message-head";
-    head.textContent = role === "user" ? "You" : "Assistant";
-    const body = document.createElement("div");
-    body.className = "message-body plain";
+    const body = node.querySelector(".message-body");
     body.id = `message-${id}-body`;
     body.textContent = text || "";
-    node.append(head, body);
     if (role === "assistant") {
-      const footer = document.createElement("footer");
-      footer.className = "message-meta";
-      const status = document.createElement("span");
-      status.className = "status";
-      status.id = `message-${id}-status`;
-      status.textContent = "Streaming…";
-      let stop;
-      if (mayStop(by)) {
-        stop = document.createElement("button");
-        stop.type = "button";
-        stop.className = "stop";
-        stop.dataset.message = id;
-        stop.textContent = "Stop";
-      } else {
-        stop = document.createElement("span");
-        stop.className = "muted stop-rule";
-        stop.textContent = chat.dataset.stopRule;
-      }
-      footer.append(status, stop);
-      node.append(footer);
+      node.querySelector(".status").id = `message-${id}-status`;
+      node.querySelector("button.stop").dataset.message = id;
+      node.querySelector(mayStop(by) ? ".stop-rule" : "button.stop").remove(); // one or the other
     }
-    const empty = document.getElementById("empty-thread");
-    if (empty) empty.remove();
+    document.getElementById("empty-thread")?.remove();
     thread.append(node);
     return node;
   }
 
-  async function replaceWithRendered(id) {
-    const url = chat.dataset.fragmentUrl.replace("/0/", `/${id}/`);
-    const response = await fetch(url, { headers: { "X-Requested-With": "fetch" } });
-    if (!response.ok) return;
-    const template = document.createElement("template");
-    template.innerHTML = (await response.text()).trim(); // our server's sanitised HTML
-    const old = document.getElementById(`message-${id}`);
-    if (old && template.content.firstElementChild) old.replaceWith(template.content.firstElementChild);
+  function answerBody(id) {
+    return bodyOf(id) || article(id, "assistant", "").querySelector(".message-body");
   }
 
-  function handle(frame) {
-    switch (frame.type) {
-      case "started":
+  async function replaceWithRendered(id) {
+    const fresh = await PlaygroundStream.fragment(chat.dataset.fragmentUrl, id);
+    const old = document.getElementById(`message-${id}`);
+    if (old && fresh) old.replaceWith(fresh);
+  }
+
+  const stream = PlaygroundStream.follow(chat.dataset.socket, {
+    seq: (id) => Number(document.getElementById(`message-${id}`)?.dataset.seq || 0),
+    connected() {
+      connection.textContent = "Connected.";
+      connection.setAttribute("role", "status");
+    },
+    lost() {
+      connection.textContent = "Connection lost; reconnecting…";
+    },
+    on: {
+      started(frame) {
         if (String(frame.by) === chat.dataset.user) unsent = null; // the server has the question now
         if (frame.question && !document.getElementById(`message-${frame.question.id}`)) {
           article(frame.question.id, "user", frame.question.text);
           questions.set(frame.message, frame.question.id);
         }
         if (!document.getElementById(`message-${frame.message}`)) article(frame.message, "assistant", "", frame.by);
-        seen.set(frame.message, 0);
-        break;
-      case "snapshot": {
-        const body = bodyOf(frame.message) || (article(frame.message, "assistant", ""), bodyOf(frame.message));
+      },
+      snapshot(frame) {
+        const body = answerBody(frame.message);
         body.textContent = frame.text;
         body.classList.replace("markdown", "plain");
-        seen.set(frame.message, frame.seq);
-        break;
-      }
-      case "delta": {
-        const last = seen.has(frame.message) ? seen.get(frame.message) : Number(document.getElementById(`message-${frame.message}`)?.dataset.seq || 0);
-        if (frame.seq <= last) break; // already shown
-        if (frame.seq !== last + 1) { reconnect(); break; } // a gap: start again from a snapshot
-        const body = bodyOf(frame.message) || (article(frame.message, "assistant", ""), bodyOf(frame.message));
-        body.append(document.createTextNode(frame.text));
-        seen.set(frame.message, frame.seq);
-        break;
-      }
-      case "render": {
-        // The server's sanitised markdown of the text up to frame.seq; later deltas append.
+      },
+      delta(frame) {
+        answerBody(frame.message).append(document.createTextNode(frame.text));
+      },
+      render(frame) {
+        // The server's sanitised markdown of the text so far; later deltas append to it.
         const body = bodyOf(frame.message);
-        if (body && seen.get(frame.message) === frame.seq) {
-          body.innerHTML = frame.html;
-          body.classList.replace("plain", "markdown");
-        }
-        break;
-      }
-      case "notice": {
+        if (!body) return;
+        body.innerHTML = frame.html;
+        body.classList.replace("plain", "markdown");
+      },
+      notice(frame) {
         const status = document.getElementById(`message-${frame.message}-status`);
         if (status) status.textContent = frame.text;
-        break;
-      }
-      case "live": {
+      },
+      live(frame) {
         // After a (re)connect: an answer shown streaming that is no longer live ended while
         // the page was away; show its saved version (ended, complete, no Stop button).
         const live = new Set(frame.messages.map(String));
         for (const node of document.querySelectorAll("article.message-assistant.status-streaming")) {
           if (!live.has(node.dataset.message)) replaceWithRendered(node.dataset.message);
         }
-        break;
-      }
-      case "done":
+      },
+      done(frame) {
         if (frame.notice) { // not saved yet (the database is away): keep the text shown, say so
           const status = document.getElementById(`message-${frame.message}-status`);
           if (status) status.textContent = frame.notice;
           document.querySelector(`#message-${frame.message} button.stop`)?.remove();
-          break;
+          return;
         }
         replaceWithRendered(frame.message);
         // The question this page drew itself gets its server version too (with Edit & resend).
         if (questions.has(frame.message)) replaceWithRendered(questions.get(frame.message));
         questions.delete(frame.message);
-        break;
-      case "error":
+      },
+      error(frame) {
         connection.textContent = frame.error;
         connection.setAttribute("role", "alert");
         restoreUnsent();
-        break;
-    }
-  }
-
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}${chat.dataset.socket}`);
-    socket.addEventListener("open", () => {
-      retryDelay = 500;
-      connection.textContent = "Connected.";
-      connection.setAttribute("role", "status");
-    });
-    socket.addEventListener("message", (event) => handle(JSON.parse(event.data)));
-    socket.addEventListener("close", () => {
-      connection.textContent = "Connection lost; reconnecting…";
-      setTimeout(connect, retryDelay);
-      retryDelay = Math.min(retryDelay * 2, 10000);
-    });
-  }
-
-  function reconnect() {
-    if (socket) socket.close(); // the close handler connects again and gets fresh snapshots
-  }
+      },
+    },
+  });
 
   function restoreUnsent() {
     const box = document.getElementById("composer-text");
@@ -177,13 +123,10 @@
   }
 
   function send(frame) {
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
-    else {
-      connection.textContent = "Not connected yet; your message was not sent. Try again in a moment.";
-      connection.setAttribute("role", "alert");
-      return false;
-    }
-    return true;
+    if (stream.send(frame)) return true;
+    connection.textContent = "Not connected yet; your message was not sent. Try again in a moment.";
+    connection.setAttribute("role", "alert");
+    return false;
   }
 
   if (composer) {
@@ -236,6 +179,4 @@
       }
     }
   });
-
-  connect();
 })();
