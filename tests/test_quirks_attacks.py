@@ -2,8 +2,7 @@
 error bodies: hostile input and hostile providers get a clear answer, never a 500, never
 markup that runs, never a secret, and never a call to another host.
 
-Providers here are real sockets (RawServer, or the demo upstream); tests marked xfail are
-weaknesses found by this pass, each with its cause in the reason.
+Providers here are real sockets (RawServer, or the demo upstream).
 """
 
 from __future__ import annotations
@@ -194,11 +193,6 @@ def test_a_hostile_parameter_is_refused_beside_it_as_text(team_with_roles, demo_
     assert not UsageRecord.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="500: an integer beyond 64 bits passes the form (schema/fields.py:62, no bound when the schema "
-    "has no maximum) and orjson.dumps raises TypeError in upstream/client.py:194, outside any handler",
-)
 @pytest.mark.parametrize("value", [str(10**30), "1e300"])
 def test_a_parameter_too_large_to_send_is_refused_beside_it(team_with_roles, demo_provider, value):
     response = rerank_post(
@@ -360,11 +354,6 @@ async def test_a_huge_error_body_that_is_not_json_is_cut(team_with_roles):
     assert len(record.error_message) <= 500
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="upstream/errors.py:137 upstream_message_of has no length cap, and client.py:271 keeps the "
-    "whole message of a JSON error body under 64 KB (only non-JSON text is cut, at 300 characters)",
-)
 @pytest.mark.django_db(transaction=True)
 async def test_a_huge_error_message_in_a_json_body_is_cut(team_with_roles):
     message = "The provider is very sorry. " * 2000  # 56 KB, under the 64 KB read limit
@@ -384,11 +373,6 @@ async def test_an_echoed_api_key_never_reaches_the_page_or_the_usage_record(team
     assert JAMAI_KEY not in (await UsageRecord.objects.aget()).error_message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client.py:275 and :884 redact only target.api_key (and key-shaped runs); a secret header "
-    "value the provider echoes (JamAI: 'project proj_… not found') is shown and stored as it is",
-)
 @pytest.mark.django_db(transaction=True)
 async def test_an_echoed_secret_header_value_never_reaches_the_page_or_the_usage_record(team_with_roles):
     body = {"object": "error", "error": "ResourceNotFoundError", "message": f"Project {PROJECT_SECRET} not found."}
@@ -429,11 +413,6 @@ async def test_hostile_html_in_a_chat_error_is_text_on_the_socket_and_the_page(
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="upstream/errors.py:137 upstream_message_of has no length cap: a 56 KB provider message is "
-    "stored in Message.error and sent whole in the socket's done frame",
-)
 @pytest.mark.django_db(transaction=True)
 async def test_a_huge_chat_error_message_is_cut(conversation, connect, settings):  # noqa: F811
     settings.UPSTREAM_MAX_RETRIES = 0
@@ -514,12 +493,6 @@ def test_a_header_that_cannot_go_on_the_wire_is_refused_in_the_form(team_with_ro
     assert not Provider.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="500: upstream/client.py:199 builds the request outside its try (httpx's UnicodeEncodeError for "
-    "non-ASCII), and :222 does not catch httpx.LocalProtocolError (a line break, settable in the Django "
-    "admin), whose message holds the value and goes to the error log; the view catches only UpstreamError",
-)
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("value", ["próject-1234", "proj\r\nX-Evil: 1"])
 async def test_a_stored_header_that_cannot_go_on_the_wire_is_said_plainly_not_a_server_error(

@@ -32,7 +32,6 @@ from playground.chat import hub
 from playground.chat.models import ANSWER_LEASE, INTERRUPTED_TEXT, Message, Status
 from playground.upstream import errors
 from playground.upstream.events import (
-    Fingerprint,
     Finish,
     Logprobs,
     References,
@@ -317,12 +316,6 @@ def _save_now(message_id: int, fields: dict[str, Any]) -> None:
 
 
 @sync_to_async
-def _save(message_id: int, **fields: Any) -> None:
-    close_old_connections()
-    _save_now(message_id, fields)
-
-
-@sync_to_async
 def _save_texts(rows: list[tuple[str, int, int]]) -> None:
     """(content, seq, id) of several answers, in one transaction and one statement."""
     close_old_connections()
@@ -600,10 +593,39 @@ def _take(choices: dict[int, Choice], event) -> None:
             kept.extend(event.tokens[: MAX_LOGPROB_TOKENS - len(kept)])
 
 
-def _others(choices: dict[int, Choice], status: Status, request: dict[str, Any]) -> list[dict[str, Any]]:
-    """The message fields of the choices after the first (n > 1), in index order."""
+def _details(first: Choice, references: Any, answer) -> dict[str, Any]:
+    """The message fields of an answer besides its text and how it ended: its first
+    choice's, its citations, and what the call learned of it (`answer` is its stream)."""
+    fields = {
+        **first.fields(),
+        "references": storable(references),
+        "system_fingerprint": storable(answer.fingerprint[:100]),
+    }
+    if (usage := answer.usage) is not None:
+        fields.update(
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            tokens_estimated=usage.estimated,
+        )
+    return fields
+
+
+def _rendered(message_id: int, text: str, request: dict[str, Any]) -> dict[str, str]:
+    """The `html` field of a finished answer's text; none when rendering fails (the page
+    renders it on first view instead)."""
     from playground.chat.markdown import render_answer
 
+    try:
+        return {"html": render_answer(text, request)}
+    except Exception:
+        logger.exception("Could not render message %s", message_id)
+        return {}
+
+
+def _others(
+    message_id: int, choices: dict[int, Choice], status: Status, request: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The message fields of the choices after the first (n > 1), in index order."""
     found = []
     for index in sorted(choices):
         if index == 0:
@@ -613,7 +635,7 @@ def _others(choices: dict[int, Choice], status: Status, request: dict[str, Any])
         refused = f"The model refused: {choice.refusal}" if choice.refusal else ""
         found.append(
             {**choice.fields(), "content": text, "status": status, "error": storable(refused)}
-            | {"html": render_answer(text, request)}
+            | _rendered(message_id, text, request)
         )
     return found
 
@@ -638,7 +660,6 @@ async def _relay_answer(live: Live, events: AsyncIterator, answer, request: dict
     first_token: float | None = None
     choices: dict[int, Choice] = {0: Choice()}
     references = None
-    fingerprint = ""
     status, error_text = Status.DONE, ""
     try:
         async for event in events:
@@ -659,8 +680,6 @@ async def _relay_answer(live: Live, events: AsyncIterator, answer, request: dict
                 _take(choices, event)
             elif isinstance(event, References):
                 references = event.data
-            elif isinstance(event, Fingerprint):
-                fingerprint = event.value[:100]
             elif isinstance(event, Retrying):
                 notice = {"type": "notice", "message": live.message_id, "text": event.message}
                 live.publish(notice)
@@ -688,30 +707,25 @@ async def _relay_answer(live: Live, events: AsyncIterator, answer, request: dict
         if first.refusal and not error_text:
             error_text = f"The model refused: {first.refusal}"
         fields = {
-            **first.fields(),
             "content": live.text,
             "seq": live.seq,
             "status": status,
             "error": storable(error_text),
             "ttft_ms": round((first_token - started) * 1000) if first_token else None,
             "total_ms": round((time.monotonic() - started) * 1000),
-            "references": storable(references),
-            "system_fingerprint": storable(fingerprint),
         }
-        if (usage := answer.usage) is not None:
-            fields.update(
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                tokens_estimated=usage.estimated,
-            )
+        # Whatever fails in what the answer brought besides its text, the answer is saved
+        # with its text and ends (a fault of ours must not leave it "streaming").
         others: list[dict[str, Any]] = []
         try:
-            from playground.chat.markdown import render_answer
-
-            fields["html"] = await asyncio.shield(asyncio.to_thread(render_answer, live.text, request))
-            others = await asyncio.shield(asyncio.to_thread(_others, choices, status, request))
-        except Exception:  # the page renders it on first view instead
-            logger.exception("Could not render message %s", live.message_id)
+            fields |= _details(first, references, answer)
+        except Exception:
+            logger.exception("Could not keep the details of message %s", live.message_id)
+        try:
+            fields |= await asyncio.shield(asyncio.to_thread(_rendered, live.message_id, live.text, request))
+            others = await asyncio.shield(asyncio.to_thread(_others, live.message_id, choices, status, request))
+        except Exception:
+            logger.exception("Could not keep the other choices of message %s", live.message_id)
         done = {"type": "done", "message": live.message_id, "seq": live.seq, "status": str(status), "error": error_text}
         if others:
             done["choices"] = len(others) + 1
@@ -719,7 +733,7 @@ async def _relay_answer(live: Live, events: AsyncIterator, answer, request: dict
             await asyncio.shield(_save_answer(live.message_id, fields, others))
         except Exception:  # the database is away: keep the answer and save it when it is back
             later.keep(
-                f"answer {live.message_id}", functools.partial(_save_answer_now, live.message_id, fields, others)
+                f"answer {live.message_id}", functools.partial(_save_now_or_less, live.message_id, fields, others)
             )
             done["notice"] = UNSAVED
         live.publish(done)

@@ -17,6 +17,7 @@ import functools
 import logging
 import math
 import random
+import re
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -34,7 +35,6 @@ from playground import later
 from playground.upstream import errors, fastpath
 from playground.upstream.events import (
     ChatResult,
-    Fingerprint,
     Finish,
     Logprobs,
     ModelInfo,
@@ -129,6 +129,7 @@ class _Call:
     retries: int = 0
     http_status: int | None = None
     usage: Usage | None = None
+    fingerprint: str = ""  # the backend configuration the answer came from (system_fingerprint)
     error: errors.UpstreamError | None = None
     outcome: str = "cancelled"  # until the call ends otherwise: Stop, closed tab, task cancelled
     prompt_chars: int = 0
@@ -191,14 +192,7 @@ class _Call:
         if not self.target.allow_local:
             check_url(url)
         client = http_client(allow_local=self.target.allow_local)
-        content = orjson.dumps(self.body) if self.body else None
-        headers = self.target.request_headers(stream=stream)
-        if content is not None:
-            headers["Content-Type"] = "application/json"
-        timeout = httpx.Timeout(connect=self.timeouts.connect, read=None, write=self.timeouts.connect, pool=30)
-        request = client.build_request(
-            "POST" if content else "GET", url, content=content, headers=headers, timeout=timeout
-        )
+        request = self.request(client, url, stream=stream)
         try:
             async with asyncio.timeout_at(self.deadline(self.timeouts.first_byte)):
                 response = await client.send(request, stream=True)
@@ -223,6 +217,25 @@ class _Call:
             raise errors.ConnectionFailed(f"Could not reach the provider: {_describe(exc)}.") from None
         except httpx.UnsupportedProtocol:
             raise errors.UrlNotAllowed("Only http and https URLs can be used.") from None
+        except httpx.LocalProtocolError:  # h11 refused what `request` let through; its text may hold a secret
+            raise errors.HeaderNotAllowed(UNSENDABLE_HEADER.format(header="A header")) from None
+
+    def request(self, client: httpx.AsyncClient, url: str, *, stream: bool) -> httpx.Request:
+        """The request of one attempt. A body or a header that HTTP cannot carry is refused
+        here, with an error that names it (never a header's value, which may be a secret)."""
+        try:
+            content = orjson.dumps(self.body) if self.body else None
+        except TypeError as exc:  # an integer beyond 64 bits, say
+            raise _unsendable_body(self.body, exc) from None
+        if (unsendable := _unsendable_header(self.target)) is not None:
+            raise unsendable
+        headers = self.target.request_headers(stream=stream)
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        timeout = httpx.Timeout(connect=self.timeouts.connect, read=None, write=self.timeouts.connect, pool=30)
+        return client.build_request(
+            "POST" if content else "GET", url, content=content, headers=headers, timeout=timeout
+        )
 
     async def send(self, *, stream: bool, on_retry: Callable[[Retrying], Any] | None = None) -> httpx.Response:
         """`attempt` with retries; `on_retry` hears of each retry before the wait."""
@@ -230,16 +243,25 @@ class _Call:
             try:
                 return await self.attempt(stream=stream)
             except errors.UpstreamError as error:
-                delay = self.retry_delay(error)
-                if delay is None:
+                retrying = await self.retrying(error)
+                if retrying is None:
                     raise
-                await self.record(retried=error)
-                self.retries += 1
-                if on_retry is not None:
-                    result = on_retry(Retrying(attempt=self.retries, delay_s=delay, error=error))
-                    if asyncio.iscoroutine(result):
-                        await result
-                await asyncio.sleep(delay)
+            if on_retry is not None:
+                result = on_retry(retrying)
+                if asyncio.iscoroutine(result):
+                    await result
+            await asyncio.sleep(retrying.delay_s)
+
+    async def retrying(self, error: errors.UpstreamError) -> Retrying | None:
+        """After a failed attempt: None when `error` must not be retried; else the attempt's
+        record is written and the retry (its wait included) is announced by the Retrying."""
+        delay = self.retry_delay(error)
+        if delay is None:
+            return None
+        error.mask(*self.target.secrets())  # the caller shows it while waiting
+        await self.record(retried=error)
+        self.retries += 1
+        return Retrying(attempt=self.retries, delay_s=delay, error=error)
 
     def retry_delay(self, error: errors.UpstreamError) -> float | None:
         """Seconds to wait before retrying after `error`, or None when it must not be retried."""
@@ -266,14 +288,12 @@ class _Call:
             pass
         finally:
             await response.aclose()
-        message = None
+        secrets = self.target.secrets()
         try:
-            message = errors.upstream_message_of(orjson.loads(body))
+            message = errors.upstream_message_of(orjson.loads(body), secrets)
         except orjson.JSONDecodeError:
             text = body.decode("utf-8", errors="replace").strip()
-            message = text[:300] if text and not text.lstrip().startswith("<") else None
-        if message:
-            message = errors.redact(message, self.target.api_key)
+            message = errors.cut(errors.redact(text, *secrets), 300) if text and not text.startswith("<") else None
         return errors.error_for_status(response.status_code, message, response.headers)
 
     async def read_json(self, response: httpx.Response) -> Any:
@@ -335,7 +355,7 @@ class _Call:
             "status": retried.outcome if retried else self.outcome,
             "http_status": self.http_status,
             "error_kind": error.kind if error else "",
-            "error_message": errors.redact(error.message, self.target.api_key) if error else "",
+            "error_message": errors.redact(error.message, *self.target.secrets()) if error else "",
         }
         if retried:
             fields["error_message"] = f"Retried: {fields['error_message']}"
@@ -352,6 +372,9 @@ class _Call:
         if error is None:
             self.outcome = "ok"
         elif isinstance(error, errors.UpstreamError):
+            # Whatever the error repeats of the provider's words, mid-answer too, goes to
+            # sockets, pages and the database: none of it may show a secret.
+            error.mask(*self.target.secrets())
             self.error = error
             self.outcome = error.outcome
         elif isinstance(error, Exception):  # a fault of ours; the call did not end well
@@ -359,6 +382,41 @@ class _Call:
             self.error.kind = "internal"
             self.outcome = "error"
         # GeneratorExit / CancelledError: Stop, a closed tab or shutdown; stays "cancelled".
+
+
+# What HTTP/1.1 (h11) sends: a token as the name; printable ASCII, no space at either end, as the value.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?")
+UNSENDABLE_HEADER = (
+    "{header} of this provider cannot be sent (only printable ASCII is allowed, with no space at either end); "
+    "an admin can change it on the provider's page."
+)
+
+
+def _unsendable_header(target: Target) -> errors.HeaderNotAllowed | None:
+    """The error of a header of the provider, or its key, that HTTP cannot carry: non-ASCII,
+    a line break or another control character (settable in the Django admin). It names the
+    header, never the value, which may be a secret."""
+    if target.api_key and not _HEADER_VALUE.fullmatch(target.api_key):
+        return errors.HeaderNotAllowed(
+            "The API key cannot be sent (only printable ASCII is allowed, with no space at either end); "
+            "check the key in the provider settings."
+        )
+    for name, value in target.headers.items():
+        if not (_HEADER_NAME.fullmatch(name) and _HEADER_VALUE.fullmatch(value)):
+            return errors.HeaderNotAllowed(UNSENDABLE_HEADER.format(header=f"The header {name}"))
+    return None
+
+
+def _unsendable_body(body: dict[str, Any], error: TypeError) -> errors.BadRequest:
+    """The error of a body that cannot be written as JSON, naming the field at fault."""
+    reason = "it is too large (whole numbers must fit in 64 bits)" if "64-bit" in str(error) else str(error)
+    for name, value in body.items():
+        try:
+            orjson.dumps(value)
+        except TypeError:
+            return errors.BadRequest(f"The value of {name} cannot be sent: {reason}.")
+    return errors.BadRequest(f"The request cannot be sent: {reason}.")
 
 
 def _describe(exc: Exception) -> str:
@@ -390,6 +448,7 @@ def _prompt_chars(body: dict[str, Any]) -> int:
 
 MAX_TOKENS_COUNTED = 2**31 - 1  # what an integer column holds
 MAX_CHOICES = 128  # choices of one answer kept apart (the OpenAI API's largest n)
+MAX_TOOL_CALLS = 128  # tool calls of one choice kept apart
 
 
 def _count(value: Any) -> int | None:
@@ -459,11 +518,14 @@ def _tool_call_deltas(calls: Any, choice: int) -> list[ToolCallDelta]:
         function = function if isinstance(function, dict) else {}
         arguments = function.get("arguments")
         if arguments is not None and type(arguments) is not str:  # sent as an object: kept as JSON
-            arguments = orjson.dumps(arguments).decode()
+            try:
+                arguments = orjson.dumps(arguments).decode()
+            except TypeError:  # nested deeper than orjson writes (254 levels): no use to anyone
+                arguments = ""
         index = call.get("index")
         found.append(
             ToolCallDelta(
-                index=index if type(index) is int and 0 <= index < MAX_CHOICES else position,
+                index=index if type(index) is int and 0 <= index < MAX_TOOL_CALLS else position,
                 id=_string(call.get("id")) or None,
                 type=_string(call.get("type")) or None,
                 name=_string(function.get("name")) or None,
@@ -477,12 +539,16 @@ def _tool_call_deltas(calls: Any, choice: int) -> list[ToolCallDelta]:
 # --- Streams -------------------------------------------------------------------------------
 
 
-def _chunk_events(payload: Any, text_key: str) -> list[StreamEvent]:
-    """Typed events of one streamed JSON chunk (chat: text_key "delta"; completions: "text")."""
+def _chunk_events(payload: Any, text_key: str, call: _Call | None = None) -> list[StreamEvent]:
+    """Typed events of one streamed JSON chunk (chat: text_key "delta"; completions: "text").
+
+    What belongs to the whole answer rather than to a chunk (its fingerprint) is kept on
+    `call`, read from the chunks the fast path leaves to the general one (the first and last).
+    """
     if not isinstance(payload, dict):
         return [UnknownEvent("message", payload)]
     if payload.get("error"):
-        message = errors.upstream_message_of(payload) or "unknown error"
+        message = errors.upstream_message_of(payload, call.target.secrets() if call else ()) or "unknown error"
         raise errors.StreamError(f"The provider reported an error mid-answer: {message}", upstream_message=message)
     choices = payload.get("choices")
     if text_key == "delta" and type(choices) is list and len(choices) == 1 and payload.get("usage") is None:
@@ -497,7 +563,6 @@ def _chunk_events(payload: Any, text_key: str) -> list[StreamEvent]:
             and not choice.get("finish_reason")
             and not choice.get("logprobs")
             and (len(delta) == 1 or type(delta.get("role")) is str)
-            and "system_fingerprint" not in payload
         ):
             return [TextDelta(delta["content"], delta.get("role") or "assistant", _choice_index(choice.get("index")))]
     kind = _string(payload.get("object"))
@@ -508,8 +573,8 @@ def _chunk_events(payload: Any, text_key: str) -> list[StreamEvent]:
         return [usage] if usage else [UnknownEvent(kind or "message", payload)]
     found: list[StreamEvent] = []
     fingerprint = payload.get("system_fingerprint")
-    if fingerprint and type(fingerprint) is str:
-        found.append(Fingerprint(fingerprint))
+    if call is not None and type(fingerprint) is str and fingerprint:
+        call.fingerprint = fingerprint
     for choice in choices if isinstance(choices, list) else ():
         if not isinstance(choice, dict):
             continue
@@ -565,7 +630,7 @@ async def _stream_events(call: _Call, response: httpx.Response, text_key: str) -
     if "event-stream" not in content_type:
         # Some servers ignore "stream": true and answer in one JSON body.
         payload = await call.read_json(response)
-        for event in _result_events(payload, text_key):
+        for event in _result_events(payload, text_key, call):
             _note(call, event)
             yield event
         return
@@ -588,7 +653,7 @@ async def _stream_events(call: _Call, response: httpx.Response, text_key: str) -
                     f"The connection to the provider broke mid-answer ({_describe(exc)}); the text so far is kept."
                 ) from None
             items = fastpath.feed(parser, chunk, template) if template is not None else parser.feed_batch(chunk)
-            events, done, error = _read_events(items, text_key, template)
+            events, done, error = _read_events(items, text_key, template, call)
             for event in events:
                 _note(call, event)
                 yield event
@@ -597,7 +662,7 @@ async def _stream_events(call: _Call, response: httpx.Response, text_key: str) -
             if done:
                 await _read_body_end(byte_iterator)
                 return
-        events, _done, error = _read_events(parser.close(), text_key)
+        events, _done, error = _read_events(parser.close(), text_key, call=call)
         for event in events:
             _note(call, event)
             yield event
@@ -679,7 +744,7 @@ class _ReadWatch:
 
 
 def _read_events(
-    sses, text_key: str, template: TextTemplate | None = None
+    sses, text_key: str, template: TextTemplate | None = None, call: _Call | None = None
 ) -> tuple[list[StreamEvent], bool, errors.UpstreamError | None]:
     """Typed events of the SSE events of one network read, whether [DONE] came, and an error
     the upstream sent after them (raised once the events before it are delivered).
@@ -710,7 +775,7 @@ def _read_events(
         if texts:
             end_run()
         try:
-            converted = _sse_events(sse, text_key, template)
+            converted = _sse_events(sse, text_key, template, call)
         except errors.UpstreamError as error:
             return found, True, error
         for event in converted:
@@ -731,7 +796,9 @@ def _read_events(
     return found, False, None
 
 
-def _sse_events(sse, text_key: str, template: TextTemplate | None = None) -> list[StreamEvent | None]:
+def _sse_events(
+    sse, text_key: str, template: TextTemplate | None = None, call: _Call | None = None
+) -> list[StreamEvent | None]:
     data = sse.data
     if data == b"[DONE]":
         return [None]
@@ -747,7 +814,7 @@ def _sse_events(sse, text_key: str, template: TextTemplate | None = None) -> lis
         return [UnknownEvent(sse.event, payload)]
     if sse.event == "error" and isinstance(payload, dict) and "error" not in payload:
         payload = {"error": payload}
-    return _chunk_events(payload, text_key)
+    return _chunk_events(payload, text_key, call)
 
 
 def _note(call: _Call, event: StreamEvent) -> None:
@@ -761,12 +828,12 @@ def _note(call: _Call, event: StreamEvent) -> None:
         call.usage = event
 
 
-def _result_events(payload: Any, text_key: str) -> list[StreamEvent]:
+def _result_events(payload: Any, text_key: str, call: _Call) -> list[StreamEvent]:
     """Events equivalent to a whole (non-streamed) answer."""
     if not isinstance(payload, dict):
         raise errors.InvalidResponse("The provider's answer was not a JSON object.")
     if payload.get("error"):
-        message = errors.upstream_message_of(payload) or "unknown error"
+        message = errors.upstream_message_of(payload, call.target.secrets()) or "unknown error"
         raise errors.StreamError(f"The provider reported an error: {message}", upstream_message=message)
     converted = dict(payload)
     choices = payload.get("choices")
@@ -775,7 +842,7 @@ def _result_events(payload: Any, text_key: str) -> list[StreamEvent]:
         for choice in (choices if isinstance(choices, list) else ())
         if isinstance(choice, dict)
     ]
-    return _chunk_events(converted, text_key)
+    return _chunk_events(converted, text_key, call)
 
 
 def streamed_body(target: Target, body: dict[str, Any]) -> dict[str, Any]:
@@ -788,8 +855,9 @@ def streamed_body(target: Target, body: dict[str, Any]) -> dict[str, Any]:
 
 
 class AnswerStream:
-    """The events of one streamed answer (`async for`), and the tokens its usage record
-    counts (`usage`), final once the events have ended, however they ended."""
+    """The events of one streamed answer (`async for`), the tokens its usage record counts
+    (`usage`) and the backend's `fingerprint`, final once the events have ended, however
+    they ended."""
 
     __slots__ = ("_call", "_events")
 
@@ -808,6 +876,10 @@ class AnswerStream:
     @property
     def usage(self) -> Usage | None:
         return self._call.final_usage()
+
+    @property
+    def fingerprint(self) -> str:
+        return self._call.fingerprint
 
 
 @asynccontextmanager
@@ -834,13 +906,11 @@ async def _call_stream(call: _Call, text_key: str) -> AsyncIterator[StreamEvent]
                 response = await call.attempt(stream=True)
                 break
             except errors.UpstreamError as exc:
-                delay = call.retry_delay(exc)
-                if delay is None:
+                retrying = await call.retrying(exc)
+                if retrying is None:
                     raise
-                await call.record(retried=exc)
-                call.retries += 1
-                yield Retrying(attempt=call.retries, delay_s=delay, error=exc)
-                await asyncio.sleep(delay)
+            yield retrying
+            await asyncio.sleep(retrying.delay_s)
         async for event in _stream_events(call, response, text_key):
             yield event
     except BaseException as exc:
@@ -881,7 +951,7 @@ async def _call_json(
         response = await call.send(stream=False, on_retry=on_retry)
         payload = await call.read_json(response)
         if isinstance(payload, dict) and payload.get("error"):
-            message = errors.redact(errors.upstream_message_of(payload) or "unknown error", target.api_key)
+            message = errors.upstream_message_of(payload, target.secrets()) or "unknown error"
             raise errors.BadRequest(f"The provider returned an error: {message}", upstream_message=message)
         call.first_token_at = time.monotonic()
         if isinstance(payload, dict):

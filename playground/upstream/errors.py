@@ -7,6 +7,7 @@ cleaned of anything that looks like a key). No error ever carries request header
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # Anything shaped like an API key that an upstream may echo back ("Incorrect API key
 # provided: sk-abc…"). Long unbroken runs of key characters are masked.
@@ -35,6 +36,13 @@ class UpstreamError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def mask(self, *secrets: str | None) -> None:
+        """Mask `secrets` and anything key-shaped in what this error says (see `redact`)."""
+        self.message = redact(self.message, *secrets)
+        self.args = (self.message,)
+        if self.upstream_message:
+            self.upstream_message = redact(self.upstream_message, *secrets)
 
 
 class AuthenticationFailed(UpstreamError):
@@ -119,6 +127,12 @@ class UrlNotAllowed(UpstreamError):
     kind = "url_not_allowed"
 
 
+class HeaderNotAllowed(UpstreamError):
+    """A header of the provider (or its key) cannot go on the wire, e.g. non-ASCII or a line break."""
+
+    kind = "header_not_allowed"
+
+
 class BudgetExceeded(UpstreamError):
     """Refused by Playground before leaving: a monthly budget of the team is used up.
     The message names the limit, e.g. "The team's monthly budget of 1,000,000 tokens is
@@ -132,27 +146,41 @@ class BudgetExceeded(UpstreamError):
 # `{"error": "<code>", "message"}`, FastAPI `{"detail": "…" | [{"msg"}]}`, plain `{"message"}`.
 _MESSAGE_KEYS = ("message", "detail", "msg", "error_message", "description")
 _MAX_PARTS = 10  # of a list of messages (FastAPI lists one per invalid field)
+# Longer messages are cut: they are shown on pages and sockets and stored with the answer.
+MAX_MESSAGE = 500
 
 
-def upstream_message_of(payload: object, _depth: int = 0) -> str | None:
-    """The human message inside an OpenAI-style, JamAI-style, FastAPI-style or plain error body."""
-    if _depth > 4:
+def upstream_message_of(payload: object, secrets: Iterable[str | None] = ()) -> str | None:
+    """The human message inside an OpenAI-style, JamAI-style, FastAPI-style or plain error
+    body, cleaned of `secrets` (see `redact`) and cut to MAX_MESSAGE characters."""
+    message = _message_of(payload)
+    if message is None:
+        return None
+    return cut(redact(message, *secrets), MAX_MESSAGE)
+
+
+def cut(text: str, limit: int) -> str:
+    """`text`, ending in "…" where it was longer than `limit` characters. Redact first: a
+    secret cut in two would no longer be found."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _message_of(payload: object, depth: int = 0) -> str | None:
+    if depth > 4:
         return None
     if isinstance(payload, str):
         return payload.strip() or None
     if isinstance(payload, list):
-        parts = [upstream_message_of(item, _depth + 1) for item in payload[:_MAX_PARTS]]
+        parts = [_message_of(item, depth + 1) for item in payload[:_MAX_PARTS]]
         return "; ".join(dict.fromkeys(part for part in parts if part)) or None
     if not isinstance(payload, dict):
         return None
     error = payload.get("error")
     if isinstance(error, dict | list):
-        found = upstream_message_of(error, _depth + 1)
+        found = _message_of(error, depth + 1)
         if found:
             return found
-    message = next(
-        (found for key in _MESSAGE_KEYS if (found := upstream_message_of(payload.get(key), _depth + 1))), None
-    )
+    message = next((found for key in _MESSAGE_KEYS if (found := _message_of(payload.get(key), depth + 1))), None)
     code = error.strip() if isinstance(error, str) else ""
     if not code or code == message:
         return message or None

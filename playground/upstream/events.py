@@ -60,13 +60,6 @@ class Finish:
 
 
 @dataclass(slots=True)
-class Fingerprint:
-    """The backend configuration an answer came from (`system_fingerprint`)."""
-
-    value: str
-
-
-@dataclass(slots=True)
 class Retrying:
     """Sent before waiting to retry, so the UI can say "rate limited, retrying in 2 s".
 
@@ -91,9 +84,7 @@ class UnknownEvent:
     data: Any
 
 
-StreamEvent = (
-    TextDelta | ToolCallDelta | Refusal | Logprobs | References | Usage | Finish | Fingerprint | Retrying | UnknownEvent
-)
+StreamEvent = TextDelta | ToolCallDelta | Refusal | Logprobs | References | Usage | Finish | Retrying | UnknownEvent
 
 
 @dataclass
@@ -145,15 +136,23 @@ class ModelInfo:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
-def storable(value: Any) -> Any:
+# Deeper JSON is of no use to a page and would exhaust the stack of code that walks it
+# (orjson reads up to 1,024 levels; Python recurses about 1,000 deep).
+MAX_STORED_DEPTH = 64
+
+
+def storable(value: Any, depth: int = 0) -> Any:
     """JSON a provider sent, as every database stores it: NUL characters (refused by
-    PostgreSQL in text and jsonb) become U+FFFD and numbers that are not finite become null."""
+    PostgreSQL in text and jsonb) become U+FFFD, numbers that are not finite become null,
+    and so do objects and lists nested more than MAX_STORED_DEPTH levels deep."""
     if isinstance(value, str):
         return value.replace("\x00", "\ufffd") if "\x00" in value else value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
+    if isinstance(value, dict | list | tuple) and depth >= MAX_STORED_DEPTH:
+        return None
     if isinstance(value, dict):
-        return {storable(str(key)): storable(item) for key, item in value.items()}
+        return {storable(str(key)): storable(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [storable(item) for item in value]
+        return [storable(item, depth + 1) for item in value]
     return value

@@ -7,13 +7,12 @@ One reader for the answers of Cohere, Jina, vLLM and JamAI Base alike: `results`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from playground.upstream import errors
-from playground.upstream.client import _Call, _call_json
+from playground.upstream.client import _Call, _call_json, _count, _number
 from playground.upstream.events import Retrying, Usage
 from playground.upstream.target import CallContext, Target
 
@@ -40,13 +39,6 @@ def _document_text(document: Any) -> str | None:
     return None
 
 
-def _score(item: dict[str, Any]) -> float:
-    score = item.get("relevance_score", item.get("score"))
-    if isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score):
-        raise errors.InvalidResponse("A result in the provider's answer has no relevance score.")
-    return float(score)
-
-
 def _input_tokens(payload: dict[str, Any]) -> int | None:
     """Tokens read, where each API reports them: usage.prompt_tokens or total_tokens (Jina,
     vLLM), usage.input_tokens (JamAI), meta.billed_units or meta.tokens (Cohere)."""
@@ -57,8 +49,7 @@ def _input_tokens(payload: dict[str, Any]) -> int | None:
         if not isinstance(place, dict):
             continue
         for name in ("prompt_tokens", "input_tokens", "total_tokens"):
-            value = place.get(name)
-            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            if (value := _count(place.get(name))) is not None:
                 return value
     return None
 
@@ -75,10 +66,14 @@ def _read_rerank(call: _Call, payload: Any) -> RerankResult:
             raise errors.InvalidResponse("A result in the provider's answer is not an object.")
         index = item.get("index")
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < count:
+            named = errors.cut(repr(index), 40)
             raise errors.InvalidResponse(
-                f"A result in the provider's answer names document {index!r}, which was not sent."
+                f"A result in the provider's answer names document {named}, which was not sent."
             )
-        hits.append(RerankHit(index=index, score=_score(item), text=_document_text(item.get("document"))))
+        score = _number(item.get("relevance_score", item.get("score")))
+        if score is None:
+            raise errors.InvalidResponse("A result in the provider's answer has no relevance score.")
+        hits.append(RerankHit(index=index, score=score, text=_document_text(item.get("document"))))
     if len({hit.index for hit in hits}) != len(hits):
         raise errors.InvalidResponse("The provider's answer ranks the same document twice.")
     hits.sort(key=lambda hit: (-hit.score, hit.index))

@@ -77,6 +77,11 @@ class Target:
     def url(self, endpoint: str) -> str:
         return endpoint_url(self.base_url, self.paths.get(endpoint) or DEFAULT_PATHS[endpoint])
 
+    def secrets(self) -> tuple[str, ...]:
+        """What no message may show: the key and the values of the provider's headers (which
+        hold secrets such as JamAI's project id)."""
+        return tuple(value for value in (self.api_key, *self.headers.values()) if value)
+
     def request_headers(self, *, stream: bool = False) -> dict[str, str]:
         headers = {"User-Agent": "Playground", "Accept": "text/event-stream" if stream else "application/json"}
         if stream:

@@ -56,3 +56,29 @@ async def test_two_choices_become_two_versions_of_the_answer(conversation, conne
 
     html = await sync_to_async(page)()
     assert "You said: hello" in html and "1/2" in html and 'aria-label="Next version"' in html
+
+
+async def test_the_other_choices_are_kept_when_the_first_cannot_be_rendered(conversation, connect, monkeypatch):
+    from playground.chat import markdown
+
+    render = markdown.render_answer
+
+    def fails_for_the_first(text, request=None):
+        if text == "You said: hello":
+            raise RuntimeError("a renderer's fault")
+        return render(text, request)
+
+    monkeypatch.setattr(markdown, "render_answer", fails_for_the_first)
+    async with RawServer(Reply(parts=[(0, interleaved(["You ", "said: ", "hello"], ["Another ", "take"]))])) as server:
+        await answered_by(server, conversation)
+        socket, _, _ = await connect(conversation)
+        await socket.send_json_to({"type": "send", "text": "Hello"})
+        frames = await frames_until_done(socket)
+        await socket.disconnect()
+    assert frames[-1]["choices"] == 2
+    answer = await Message.objects.aget(pk=frames[0]["message"])
+    versions = [m async for m in Message.objects.filter(parent_id=answer.parent_id).order_by("created_at", "id")]
+    assert [(m.content, m.status, bool(m.html)) for m in versions] == [
+        ("You said: hello", "done", False),  # rendered when the page first shows it
+        ("Another take", "done", True),
+    ]

@@ -9,7 +9,9 @@ import json
 import pytest
 
 from playground.upstream import CallContext, Target, Timeouts, chat, errors, stream_chat
+from playground.upstream.client import _read_events
 from playground.upstream.events import Finish, Retrying, TextDelta, ToolCallAccumulator, ToolCallDelta, UnknownEvent
+from playground.upstream.sse import SSEParser
 from tests.upstream.raw_server import RawServer, Reply, json_reply, sse_chunks
 
 NO_RECORD = CallContext(record=False)
@@ -339,3 +341,78 @@ async def test_redirects_are_not_followed():
             await chat(target(server), BODY, context=NO_RECORD)
     assert len(server.requests) == 1
     assert "redirects are not followed" in caught.value.message
+
+
+async def test_tool_call_arguments_nested_too_deep_to_write_are_left_empty():
+    arguments = b'{"a":' * 300 + b"1" + b"}" * 300  # orjson reads 1,024 levels but writes 254
+    call = b'{"index":0,"id":"call_1","type":"function","function":{"name":"deep","arguments":' + arguments + b"}}"
+    raw = b'data: {"choices":[{"index":0,"delta":{"tool_calls":[' + call + b"]}}]}\n\n"
+    async with RawServer(Reply(parts=[(0, raw + sse_chunks("after", finish="tool_calls"))])) as server:
+        events = await collect(server)
+    [delta] = [event for event in events if isinstance(event, ToolCallDelta)]
+    assert (delta.id, delta.name, delta.arguments) == ("call_1", "deep", "")
+    assert text_of(events) == "after"
+
+
+def fingerprinted(*texts: str) -> bytes:
+    """A chat stream whose every chunk carries the backend's fingerprint, as IONOS sends it."""
+    out = b""
+    for text in texts:
+        chunk = {"system_fingerprint": "fp_1", "choices": [{"index": 0, "delta": {"content": text}}]}
+        out += b"data: " + json.dumps(chunk).encode() + b"\n\n"
+    finish = {"system_fingerprint": "fp_1", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    return out + b"data: " + json.dumps(finish).encode() + b"\n\ndata: [DONE]\n\n"
+
+
+def test_a_fingerprint_on_every_chunk_leaves_the_texts_of_one_read_joined():
+    events, done, error = _read_events(SSEParser().feed_batch(fingerprinted("a", "b", "c", "d", "e")), "delta")
+    assert (done, error) == (True, None)
+    assert [(type(event), getattr(event, "text", None)) for event in events] == [(TextDelta, "abcde"), (Finish, None)]
+
+
+async def test_the_fingerprint_is_kept_once_for_the_whole_answer():
+    async with (
+        RawServer(Reply(parts=[(0, fingerprinted("Hello", ", world"))])) as server,
+        stream_chat(target(server), BODY, context=NO_RECORD) as stream,
+    ):
+        events = [event async for event in stream]
+    assert stream.fingerprint == "fp_1"
+    assert {type(event) for event in events} == {TextDelta, Finish}
+    assert text_of(events) == "Hello, world"
+
+
+@pytest.mark.parametrize("value", ["próject-1234", "proj\r\nX-Evil: 1", "proj\x7f", " proj"])
+async def test_a_header_that_cannot_go_on_the_wire_is_named_and_nothing_is_sent(value, caplog):
+    async with RawServer(Reply(parts=[(0, sse_chunks("never"))])) as server:
+        unsendable = Target(base_url=server.url, headers={"X-PROJECT-ID": value}, allow_local=True)
+        with pytest.raises(errors.HeaderNotAllowed) as caught:
+            async with stream_chat(unsendable, BODY, context=NO_RECORD) as stream:
+                async for _ in stream:
+                    pass
+    assert caught.value.message.startswith("The header X-PROJECT-ID of this provider cannot be sent")
+    assert "an admin can change it" in caught.value.message
+    assert server.requests == []
+    shown = f"{caught.value!r} {caplog.text}"
+    assert value not in shown and repr(value.encode())[2:-1] not in shown
+
+
+async def test_a_key_that_cannot_go_on_the_wire_is_said_plainly():
+    async with RawServer(json_reply(200, {})) as server:
+        unsendable = Target(base_url=server.url, api_key="sk-clé-0123456789", allow_local=True)
+        with pytest.raises(errors.HeaderNotAllowed) as caught:
+            await chat(unsendable, BODY, context=NO_RECORD)
+    assert caught.value.message.startswith("The API key cannot be sent")
+    assert server.requests == []
+
+
+async def test_a_number_too_large_to_send_is_refused_naming_its_field():
+    async with RawServer(Reply(parts=[(0, sse_chunks("never"))])) as server:
+        with pytest.raises(errors.BadRequest) as caught:
+            async with stream_chat(target(server), {**BODY, "top_k": 10**30}, context=NO_RECORD) as stream:
+                async for _ in stream:
+                    pass
+    assert (
+        caught.value.message
+        == "The value of top_k cannot be sent: it is too large (whole numbers must fit in 64 bits)."
+    )
+    assert server.requests == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from playground.upstream import CallContext, Target, chat, errors, stream_chat
-from tests.upstream.raw_server import RawServer, json_reply
+from tests.upstream.raw_server import RawServer, Reply, json_reply, sse_chunks
 
 NO_RECORD = CallContext(record=False)
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
@@ -98,3 +98,58 @@ async def test_a_streamed_call_reads_the_same_words():
                 async for _ in stream:
                     pass
     assert caught.value.message == "Not found at the provider (404): Table knowledge-1 is not found."
+
+
+# --- Long messages and secrets ---------------------------------------------------------------
+
+# Neither is shaped like a key, so only the provider's own secrets can mask them.
+API_KEY = "k3y.9f8e.7d6c.5b4a"
+PROJECT = "proj_0a1b2c3d4e5f6789"
+
+
+def with_secrets(server: RawServer) -> Target:
+    return Target(base_url=server.url, api_key=API_KEY, headers={"X-PROJECT-ID": PROJECT}, allow_local=True)
+
+
+async def test_a_huge_provider_message_is_cut():
+    error = await refusal(json_reply(400, {"error": {"message": "The provider is very sorry. " * 2000}}))
+    assert error.upstream_message.startswith("The provider is very sorry.")
+    assert len(error.upstream_message) == errors.MAX_MESSAGE and error.upstream_message.endswith("…")
+    assert len(error.message) < 600
+
+
+async def test_a_secret_header_value_in_an_error_body_is_masked():
+    body = {"object": "error", "error": "ResourceNotFoundError", "message": f"Project {PROJECT} not found."}
+    async with RawServer(json_reply(404, body)) as server:
+        with pytest.raises(errors.BadRequest) as caught:
+            await chat(with_secrets(server), BODY, context=NO_RECORD)
+    assert server.requests[0][1]["x-project-id"] == PROJECT
+    assert caught.value.message == "Not found at the provider (404): Project •••• not found."
+
+
+async def test_a_secret_where_a_long_message_is_cut_is_masked_whole():
+    words = "a " * 245 + f"{PROJECT} and more"  # the cut at 500 characters falls inside it
+    async with RawServer(json_reply(400, {"error": {"message": words}})) as server:
+        with pytest.raises(errors.BadRequest) as caught:
+            await chat(with_secrets(server), BODY, context=NO_RECORD)
+    assert caught.value.upstream_message.endswith("a a •••• and …")
+    assert PROJECT[:5] not in caught.value.message
+
+
+async def test_secrets_echoed_mid_answer_are_masked():
+    raw = sse_chunks("partial", done=False, finish=None)
+    raw += f'data: {{"error": {{"message": "key {API_KEY} cannot read {PROJECT}"}}}}\n\n'.encode()
+    async with RawServer(Reply(parts=[(0, raw)])) as server:
+        with pytest.raises(errors.StreamError) as caught:
+            async with stream_chat(with_secrets(server), BODY, context=NO_RECORD) as stream:
+                async for _ in stream:
+                    pass
+    said = f"{caught.value} {caught.value!r} {caught.value.upstream_message} {caught.value.args}"
+    assert "key •••• cannot read ••••" in caught.value.message
+    assert API_KEY not in said and PROJECT not in said
+
+
+def test_a_targets_secrets_are_its_key_and_its_header_values():
+    target = Target(base_url="https://api.example.com/v1", api_key=API_KEY, headers={"X-PROJECT-ID": PROJECT})
+    assert target.secrets() == (API_KEY, PROJECT)
+    assert Target(base_url="https://api.example.com/v1").secrets() == ()
