@@ -17,7 +17,7 @@ from playground.providers import crypto
 from playground.providers.models import ApiKey, Provider, SchemaSource
 from playground.providers.profiles import profile_document, profile_meta
 from playground.upstream import CallContext, Target, Timeouts
-from playground.usage.budgets import budget_check
+from playground.upstream.recorder import recorder
 
 LAST_USED_PRECISION = timedelta(minutes=1)
 
@@ -146,7 +146,7 @@ def target_for(user, provider: Provider, *, project=None, key: ApiKey | None = N
     )
     # The team's budgets are checked here, with the key, rather than by the call itself:
     # that would be one more trip to the database thread before the call could start.
-    exceeded = budget_check(team_id=provider.team_id, user_id=user.pk)
+    refusal = recorder().budget_refusal(team_id=provider.team_id, user_id=user.pk)
     context = CallContext(
         team_id=provider.team_id,
         project_id=getattr(project, "pk", None),
@@ -154,7 +154,7 @@ def target_for(user, provider: Provider, *, project=None, key: ApiKey | None = N
         provider_id=provider.pk,
         key_id=key.pk,
         budget_checked=True,
-        budget_refusal=exceeded.message if exceeded is not None else None,
+        budget_refusal=refusal,
     )
     now = timezone.now()
     # "Last used" to the minute: a write per call would queue behind every chat send.

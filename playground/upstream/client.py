@@ -50,6 +50,7 @@ from playground.upstream.events import (
 )
 from playground.upstream.fastpath import TextTemplate
 from playground.upstream.network import AsyncioBackend
+from playground.upstream.recorder import recorder
 from playground.upstream.safety import PublicOnlyBackend, check_url
 from playground.upstream.sse import SSEEvent, SSEParser
 from playground.upstream.target import CallContext, Target, Timeouts
@@ -176,11 +177,8 @@ class _Call:
             return
         refusal = context.budget_refusal
         if not context.budget_checked:
-            from playground.usage.budgets import budget_check
-
-            check = sync_to_async(budget_check, thread_sensitive=True)
-            exceeded = await check(team_id=context.team_id, user_id=context.user_id)
-            refusal = exceeded.message if exceeded is not None else None
+            check = sync_to_async(recorder().budget_refusal, thread_sensitive=True)
+            refusal = await check(team_id=context.team_id, user_id=context.user_id)
         if refusal is not None:
             self.usage = Usage(prompt_tokens=0, completion_tokens=0)
             raise errors.BudgetExceeded(refusal)
@@ -359,14 +357,13 @@ class _Call:
         }
         if retried:
             fields["error_message"] = f"Retried: {fields['error_message']}"
-        from playground.usage.services import usage_record_create
-
+        write = recorder().record
         try:
-            await asyncio.shield(sync_to_async(usage_record_create, thread_sensitive=True)(**fields))
+            await asyncio.shield(sync_to_async(write, thread_sensitive=True)(**fields))
         except asyncio.CancelledError:
             raise
         except Exception:  # the database is away: written when it is back
-            later.keep(f"usage record of a {self.endpoint} call", functools.partial(usage_record_create, **fields))
+            later.keep(f"usage record of a {self.endpoint} call", functools.partial(write, **fields))
 
     def finish(self, error: BaseException | None) -> None:
         if error is None:

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from playground.audit.models import Action
 from playground.audit.services import audit_record
+from playground.usage.budgets import budget_check
 from playground.usage.models import Budget, Price, Status, UsageRecord
 from playground.usage.rollups import rollups_add
 
@@ -95,3 +96,14 @@ def budget_delete(*, budget: Budget, by_user) -> None:
             before=_budget_values(budget),
         )  # fmt: skip
         budget.delete()
+
+
+class UsageRecorder:
+    """What upstream counts calls with (playground.upstream.recorder), registered at start-up."""
+
+    def budget_refusal(self, *, team_id: int, user_id: int | None) -> str | None:
+        exceeded = budget_check(team_id=team_id, user_id=user_id)
+        return exceeded.message if exceeded is not None else None
+
+    def record(self, **fields) -> None:
+        usage_record_create(**fields)
