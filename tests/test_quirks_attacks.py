@@ -471,12 +471,6 @@ def test_a_typed_header_name_that_is_not_a_plain_name_or_is_ours_is_refused(team
     assert not Provider.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="providers/forms.py:14 _control_free and :205 clean_name (str.isalnum) accept non-ASCII, which "
-    "httpx cannot put on the wire (UnicodeEncodeError at every call); suggest value.isascii() and an "
-    "ASCII token check for names",
-)
 @pytest.mark.parametrize(
     "data",
     [

@@ -16,8 +16,8 @@ from playground.audit.services import audit_record
 from playground.chat.models import ANSWER_LEASE, INTERRUPTED_TEXT, Conversation, Message, Mode, Status
 from playground.providers.keys import endpoint_schema, provider_schema, target_for
 from playground.schema.forms import APP_SET_FIELDS
-from playground.schema.kinds import alternatives, choices_of
 from playground.schema.roles import history_policy
+from playground.schema.specs import model_names_in
 
 MAX_MESSAGE_CHARS = 100_000
 
@@ -68,15 +68,8 @@ def model_for_provider(provider, *, endpoint: str, typed: str = "") -> ModelChoi
 def _schema_models(endpoint) -> tuple[list[str], bool]:
     """The model names the endpoint's schema gives (enum, default, examples), and whether its
     enum allows those only."""
-    field = (endpoint.request_schema.get("properties") or {}).get("model") if endpoint is not None else None
-    if not isinstance(field, dict):
-        return [], False
-    shapes, _ = alternatives(field)
-    enumerated = [value for shape in shapes for value in choices_of(shape)]
-    examples = field.get("examples") if isinstance(field.get("examples"), list) else []
-    named = [*enumerated, field.get("default"), field.get("example"), *examples]
-    closed = bool(shapes) and all(choices_of(shape) for shape in shapes)
-    return [name for name in dict.fromkeys(n for n in named if isinstance(n, str)) if name], closed
+    names, closed = model_names_in(endpoint)
+    return list(names), closed
 
 
 def conversation_delete(*, conversation: Conversation, by_user) -> None:

@@ -13,6 +13,7 @@ from playground.embeddings import charts, maths
 from playground.embeddings.models import EmbeddingRun, Status
 from playground.providers.keys import endpoint_schema, providers_with
 from playground.providers.models import Provider
+from playground.schema.specs import model_names_in
 
 # Columns that only the run page needs.
 _HEAVY = ("vectors", "texts", "labels", "params")
@@ -64,15 +65,12 @@ def unoffered_provider(team, provider_id, offered: list[Provider]) -> Provider |
 
 
 def model_suggestions(provider: Provider | None, endpoint, *, hint: str = "embed") -> list[str]:
-    """Model names for the datalist: cached models with `hint` in their name first, then the
-    schema's examples of `model`, then the other cached models."""
+    """Model names for the datalist: cached models with `hint` in their name first, then those
+    the schema's `model` field names, then the other cached models."""
     if provider is None:
         return []
     cached = [str(name) for name in provider.models_cache or []]
-    examples = []
-    if endpoint is not None:
-        model_schema = (endpoint.request_schema.get("properties") or {}).get("model") or {}
-        examples = [str(value) for value in model_schema.get("examples") or [] if isinstance(value, str)]
+    examples = list(model_names_in(endpoint).names)
     likely = [name for name in cached if hint in name.lower()]
     ordered = likely + examples + [name for name in cached if name not in likely]
     return list(dict.fromkeys(ordered))

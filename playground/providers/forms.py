@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,10 +11,19 @@ from django import forms
 from playground.providers.models import Provider, ProviderHeader
 from playground.providers.profiles import profile_choices, profile_meta, profile_names
 
+# A header name is an RFC 7230 token; a value, printable ASCII (the HTTP client encodes
+# headers as ASCII and refuses anything else, at every call through the provider).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_NAME_MESSAGE = "Header names may contain ASCII letters, digits and ! # $ % & ' * + - . ^ _ ` | ~ only."
 
-def _control_free(value: str) -> bool:
-    """Header values go on the wire as they are: no line breaks or other control characters."""
-    return not any(ord(char) < 32 or ord(char) == 127 for char in value)
+
+def _value_problem(value: str) -> str | None:
+    """Why a header value cannot go on the wire as it is, or None when it can."""
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        return "A header value cannot contain line breaks or control characters."
+    if not value.isascii():
+        return "A header value can hold only ASCII letters, digits, spaces and punctuation: nothing outside ASCII."
+    return None
 
 
 @dataclass
@@ -37,7 +47,12 @@ class HeaderGroup:
 
 
 def declared_headers(profile: str) -> list[dict[str, Any]]:
-    return [item for item in profile_meta(profile)["headers"] if isinstance(item, dict) and item.get("name")]
+    """The headers a profile declares, leaving out any entry without a name."""
+    return [
+        item
+        for item in profile_meta(profile)["headers"]
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"]
+    ]
 
 
 class ProviderForm(forms.ModelForm):
@@ -129,8 +144,9 @@ class ProviderForm(forms.ModelForm):
         data = super().clean()
         for header in self._chosen_declared():
             value = data.get(header.field_name) or ""
-            if value and not _control_free(value):
-                self.add_error(header.field_name, "A header value cannot contain line breaks or control characters.")
+            problem = _value_problem(value)
+            if problem:
+                self.add_error(header.field_name, problem)
             elif header.required and not value and header.name.lower() not in self.stored:
                 label = profile_meta(data["profile"])["label"]
                 self.add_error(header.field_name, f"{label} needs the {header.name} header: enter its value.")
@@ -204,16 +220,17 @@ class HeaderForm(forms.Form):
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
-        if name and not all(char.isalnum() or char in "-_" for char in name):
-            raise forms.ValidationError("Header names may contain letters, digits, - and _ only.")
+        if name and not _HEADER_NAME.fullmatch(name):
+            raise forms.ValidationError(_HEADER_NAME_MESSAGE)
         if name.lower() in {"authorization", "content-type", "host", "content-length"}:
             raise forms.ValidationError(f"{name} is set by Playground itself.")
         return name
 
     def clean_value(self):
         value = self.cleaned_data["value"]
-        if not _control_free(value):
-            raise forms.ValidationError("A header value cannot contain line breaks or control characters.")
+        problem = _value_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
         return value
 
 

@@ -15,6 +15,7 @@ from playground import upstream
 from playground.audit.models import Action
 from playground.audit.services import audit_record
 from playground.demo.keys import demo_key
+from playground.providers.forms import declared_headers
 from playground.providers.keys import NoKey, ProviderSchema, provider_schema, target_for
 from playground.providers.models import ApiKey, Provider
 from playground.providers.profiles import profile_meta
@@ -254,7 +255,7 @@ def error_text(provider: Provider, error: Exception) -> str:
         return said
     meta = profile_meta(provider.profile)
     have = {name.lower() for name in provider.extra_headers.values_list("name", flat=True)}
-    missing = [item["name"] for item in meta["headers"] if item.get("name", "").lower() not in have]
+    missing = [item["name"] for item in declared_headers(provider.profile) if item["name"].lower() not in have]
     if not missing:
         return said
     names = ", ".join(missing)
@@ -346,15 +347,17 @@ def schema_upload(*, provider: Provider, text: str, by_user) -> Provider:
 def schema_refresh(*, provider: Provider, user) -> Provider:
     """Fetch the provider's own `/openapi.json` and use it (vLLM serves one).
 
-    It is looked for beside the base URL, then in each folder above it: vLLM serves it at the
-    root, beside `/v1`. Its paths may start from either; `upstream.target.endpoint_url` joins them.
+    It is looked for beside the base URL, then in each folder above it up to FOLDERS_UP (each
+    try is a call, with its usage record): vLLM serves it at the root, beside `/v1`. Its paths
+    may start from either; `upstream.target.endpoint_url` joins them.
     """
     from playground.schema.documents import shallow
     from playground.schema.specs import SchemaError, endpoints_of
 
     target, context = target_for(user, provider)
     tried = []
-    for base_url in _folders_up(provider.base_url):
+    folders = _folders_up(provider.base_url)
+    for base_url in folders:
         folder = dataclasses.replace(target, base_url=base_url)
         try:
             document = call_sync(upstream.openapi, folder, context=context)
@@ -364,7 +367,10 @@ def schema_refresh(*, provider: Provider, user) -> Provider:
                 raise
             tried.append(folder.url("openapi"))
     else:
-        raise ValidationError(f"{provider.name} serves no OpenAPI document: {', '.join(tried)} answered 404.")
+        message = f"{provider.name} serves no OpenAPI document: {', '.join(tried)} answered 404."
+        if folders[-1] != _origin(provider.base_url):
+            message += f" Only the base URL and the {FOLDERS_UP} folders above it are tried."
+        raise ValidationError(message)
     try:
         endpoints = endpoints_of(shallow(document))
     except SchemaError as error:
@@ -379,12 +385,17 @@ def schema_refresh(*, provider: Provider, user) -> Provider:
     return provider
 
 
+# Folders above the base URL where schema_refresh looks for /openapi.json.
+FOLDERS_UP = 4
+
+
 def _folders_up(url: str) -> list[str]:
-    """`url` and each folder above it, to the origin: …/demo/v1, …/demo, … ."""
+    """`url` and up to FOLDERS_UP folders above it, towards the origin: …/demo/v1, …/demo, … ."""
     parts = urlsplit(url.rstrip("/"))
     segments = [segment for segment in parts.path.split("/") if segment]
     origin = _origin(url)
-    return [origin + "".join(f"/{segment}" for segment in segments[:size]) for size in range(len(segments), -1, -1)]
+    sizes = range(len(segments), max(len(segments) - FOLDERS_UP, 0) - 1, -1)
+    return [origin + "".join(f"/{segment}" for segment in segments[:size]) for size in sizes]
 
 
 def _origin(url: str) -> str:

@@ -174,7 +174,7 @@ def _openai(
     url: str, endpoint: str, variable: str, headers: list[tuple[str, str, bool]], body: dict, streamed: bool
 ) -> str:
     method = SDK_METHODS.get(endpoint)
-    tail = endpoint_path_tail(endpoint)
+    tail = upstream.DEFAULT_PATHS.get(endpoint, "").lstrip("/")
     if method is None or not url.rstrip("/").endswith("/" + tail):
         return "# The openai SDK has no method for this endpoint: use the httpx or curl version."
     base_url = url.rstrip("/")[: -len("/" + tail)]
@@ -217,15 +217,6 @@ def _httpx(url: str, variable: str, headers: list[tuple[str, str, bool]], body: 
         "print(response.json() if response.is_success else response.text)\n"
         "response.raise_for_status()\n"
     )
-
-
-def endpoint_path_tail(endpoint: str) -> str:
-    return {
-        "chat": "chat/completions",
-        "completions": "completions",
-        "images": "images/generations",
-        "embeddings": "embeddings",
-    }.get(endpoint, "")
 
 
 def _python(value: Any, indent: int) -> str:

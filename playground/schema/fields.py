@@ -14,10 +14,12 @@ from playground.schema.kinds import alternatives
 from playground.schema.messages import (
     bound_message,
     choices_message,
+    finite_message,
     max_items_message,
     min_items_message,
     required_message,
     type_message,
+    whole_number_message,
 )
 from playground.schema.specs import ParamSpec
 from playground.schema.text import number_text, value_text
@@ -26,6 +28,9 @@ _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _INTEGER = re.compile(r"[+-]?\d+")
 # A slider with more positions than this (a 64-bit seed) is no help; the number box stays.
 MAX_SLIDER_POSITIONS = 100_000
+# The whole numbers a request can carry: APIs read them as 64-bit integers, and the client's
+# JSON encoder refuses anything larger.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class _NotSet:
@@ -56,21 +61,27 @@ class ParamField(forms.Field):
 
 
 class NumberParamField(ParamField):
+    """A number box. Only values a request can carry pass: finite numbers, and for an integer a
+    64-bit one (10**30 or 1e300 would fail when the body is encoded, whatever the schema allows)."""
+
     def parse(self, text: str) -> Any:
         spec, text = self.spec, text.strip()
-        if spec.kind == "integer" and _INTEGER.fullmatch(text):
+        whole = spec.kind == "integer"
+        if whole and _INTEGER.fullmatch(text) and len(text) <= 20:
             number: Any = int(text)
         elif _NUMBER.fullmatch(text):
-            number = float(text)
-            if spec.kind == "integer":
+            number = float(text)  # also an integer of more digits than 64 bits hold: no slow int()
+            if whole and math.isfinite(number):
                 if not number.is_integer():
                     raise ValidationError(type_message(spec.name, "integer"), code="type")
                 number = int(number)
         else:
             raise ValidationError(type_message(spec.name, spec.kind), code="type")
-        if isinstance(number, float) and not math.isfinite(number):
-            raise ValidationError(type_message(spec.name, spec.kind), code="type")
         _check_bounds(spec, number)
+        if whole and not (isinstance(number, int) and INT64_MIN <= number <= INT64_MAX):
+            raise ValidationError(whole_number_message(spec.name, INT64_MIN, INT64_MAX), code="int64")
+        if not math.isfinite(number):  # 1e400
+            raise ValidationError(finite_message(spec.name), code="finite")
         return number
 
 
@@ -128,16 +139,40 @@ class StringListParamField(ParamField):
 class JsonParamField(ParamField):
     def parse(self, text: str) -> Any:
         try:
-            return json.loads(text, parse_constant=_refuse_constant)
+            return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite, parse_int=_int64)
         except json.JSONDecodeError as error:
             where = f"{error.msg} at line {error.lineno}, column {error.colno}"
             raise ValidationError(f"{self.spec.name} is not valid JSON: {where}", code="json") from error
+        except _UnsendableNumber as error:
+            raise ValidationError(f"{self.spec.name} holds {error}", code="json") from error
         except ValueError as error:
             raise ValidationError(f"{self.spec.name} is not valid JSON: {error}", code="json") from error
+        except RecursionError:
+            raise ValidationError(f"{self.spec.name} nests too deeply to be read", code="json") from None
+
+
+class _UnsendableNumber(ValueError):
+    """A JSON number the request cannot carry (1e400, 10**30)."""
 
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _UnsendableNumber(f"{text}, too large a number to send")
+    return number
+
+
+def _int64(text: str) -> int:
+    if len(text) <= 20:  # JSON writes no leading zeros or plus: longer is beyond 64 bits
+        number = int(text)
+        if INT64_MIN <= number <= INT64_MAX:
+            return number
+    shown = text if len(text) <= 30 else f"{text[:12]}…{text[-6:]}"
+    raise _UnsendableNumber(f"{shown}, beyond the whole numbers a request can carry ({INT64_MIN} to {INT64_MAX})")
 
 
 def form_field(spec: ParamSpec) -> ParamField:

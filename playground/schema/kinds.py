@@ -174,7 +174,7 @@ def sensible_step(kind: str, minimum: float | None, maximum: float | None, multi
     if kind == "integer":
         return 1
     step = 0.01
-    if minimum is not None and maximum is not None and maximum > minimum:
+    if minimum is not None and maximum is not None and math.isfinite(maximum - minimum) and maximum > minimum:
         step = 10.0 ** (math.floor(math.log10(maximum - minimum)) - 2)
     for bound in (minimum, maximum):
         if bound is not None and not float(bound).is_integer():

@@ -42,6 +42,16 @@ def type_message(path: str, kinds: Any) -> str:
     return f"{path} must be {joined}"
 
 
+def whole_number_message(path: str, low: int, high: int) -> str:
+    """`top_n must be a whole number between -9223372036854775808 and 9223372036854775807`."""
+    return f"{path} must be a whole number between {low} and {high}"
+
+
+def finite_message(path: str) -> str:
+    """For 1e400, which a float holds only as infinity and JSON cannot carry at all."""
+    return f"{path} must be a finite number: that one is too large to send"
+
+
 def choices_message(path: str, choices: Any) -> str:
     return f"{path} must be one of: " + ", ".join(value_text(choice) for choice in choices if choice is not None)
 

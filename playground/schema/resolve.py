@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +33,12 @@ _ANY_SCHEMA_KEYWORDS = _SCHEMA_KEYWORDS | _SCHEMA_LIST_KEYWORDS
 # In an allOf the stricter bound wins; for any other keyword the first one given.
 _LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties", "minContains")
 _UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties", "maxContains")
+_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
+# Identifiers and references of a document of its own. Resolution has replaced every `$ref`
+# it could; from what is left, jsonschema would look up an anchor or a URL, and fail.
+_REFERENCING = frozenset(
+    {"$ref", "$dynamicRef", "$recursiveRef", "$id", "$anchor", "$dynamicAnchor", "$recursiveAnchor", "$schema"}
+)
 
 
 def resolve_schema(schema: Any, document: dict[str, Any]) -> Any:
@@ -40,7 +48,8 @@ def resolve_schema(schema: Any, document: dict[str, Any]) -> Any:
     schemas (a tree of nodes, a JSON value) stay finite. `nullable: true` becomes a `null`
     type or alternative, boolean `exclusiveMinimum`/`exclusiveMaximum` become numeric bounds,
     and `readOnly` properties (response-only) are dropped, since this is for request bodies.
-    Raises SchemaError when the expansion grows past MAX_NODES.
+    Keywords JSON Schema cannot read are dropped (see _drop_malformed). Raises SchemaError
+    when the expansion grows past MAX_NODES.
     """
     budget = [MAX_NODES]
 
@@ -86,6 +95,7 @@ def _normalise(node: dict[str, Any]) -> dict[str, Any]:
     if isinstance(node.get("allOf"), list):
         node = merge_all_of(node)
     _numeric_exclusive_bounds(node)
+    _drop_malformed(node)
     _drop_read_only(node)
     if "nullable" in node:
         return _with_null(node) if node.pop("nullable") is True else node
@@ -104,7 +114,7 @@ def merge_all_of(node: dict[str, Any]) -> dict[str, Any]:
 def _combine(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     combined = dict(first)
     for key, value in second.items():
-        if key not in combined:
+        if key not in combined or not _readable(key, combined[key]):
             combined[key] = value
         elif key == "properties" and isinstance(value, dict):
             properties = dict(combined[key])
@@ -176,7 +186,7 @@ def _with_null(node: dict[str, Any]) -> dict[str, Any]:
     elif isinstance(kind, list):
         node["type"] = kind if "null" in kind else [*kind, "null"]
     else:
-        union = "anyOf" if "anyOf" in node else "oneOf" if "oneOf" in node else None
+        union = next((key for key in ("anyOf", "oneOf") if isinstance(node.get(key), list)), None)
         if union:
             node[union] = [*node[union], {"type": "null"}]
         else:
@@ -185,3 +195,72 @@ def _with_null(node: dict[str, Any]) -> dict[str, Any]:
     if isinstance(node.get("enum"), list) and None not in node["enum"]:
         node["enum"] = [*node["enum"], None]
     return node
+
+
+def _drop_malformed(node: dict[str, Any]) -> None:
+    """Drop what JSON Schema cannot read, as if the document had not written it: a keyword
+    whose value has the wrong form (`pattern: "("`, `maximum: "x"`, `enum: 5`, `items: 3`),
+    subschemas that are not schemas, and references left unresolved. A provider's own
+    document may hold any of these, and checking a value against them raises, not answers."""
+    for key in [key for key in node if key in _REFERENCING]:
+        del node[key]
+    for key, value in list(node.items()):
+        if key in _SCHEMA_LIST_KEYWORDS and isinstance(value, list):
+            value = node[key] = [item for item in value if isinstance(item, dict | bool)]
+        elif key in _SCHEMA_MAP_KEYWORDS and isinstance(value, dict):
+            named = {name: item for name, item in value.items() if isinstance(item, dict | bool)}
+            value = node[key] = {
+                name: item for name, item in named.items() if key != "patternProperties" or _compiles(name)
+            }
+        elif key == "required" and isinstance(value, list):
+            value = node[key] = [name for name in value if isinstance(name, str)]
+        if not _readable(key, value):
+            del node[key]
+
+
+def _readable(key: str, value: Any) -> bool:
+    check = _WELL_FORMED.get(key)
+    return check is None or check(value)
+
+
+def _compiles(pattern: Any) -> bool:
+    try:
+        re.compile(pattern)
+    except (re.error, TypeError, RecursionError, OverflowError):
+        return False
+    return True
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_type(value: Any) -> bool:
+    if isinstance(value, list):
+        return bool(value) and all(isinstance(kind, str) and kind in _TYPES for kind in value)
+    return isinstance(value, str) and value in _TYPES
+
+
+# What each keyword's value must be for jsonschema (and the forms) to read it.
+_WELL_FORMED: dict[str, Callable[[Any], bool]] = {
+    **dict.fromkeys(_SCHEMA_KEYWORDS, lambda value: isinstance(value, dict | bool)),
+    **dict.fromkeys(_SCHEMA_LIST_KEYWORDS, lambda value: isinstance(value, list) and bool(value)),
+    **dict.fromkeys(_SCHEMA_MAP_KEYWORDS, lambda value: isinstance(value, dict)),
+    **dict.fromkeys((*_LOWER_BOUNDS, *_UPPER_BOUNDS), _is_count),
+    **dict.fromkeys(("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"), _is_number),
+    "multipleOf": lambda value: _is_number(value) and value > 0,
+    "pattern": lambda value: isinstance(value, str) and _compiles(value),
+    "type": _is_type,
+    "enum": lambda value: isinstance(value, list),
+    "required": lambda value: isinstance(value, list),
+    "uniqueItems": lambda value: isinstance(value, bool),
+    "format": lambda value: isinstance(value, str),
+    "dependentRequired": lambda value: (
+        isinstance(value, dict)
+        and all(isinstance(names, list) and all(isinstance(name, str) for name in names) for names in value.values())
+    ),
+}

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from playground.schema.documents import SchemaError, find_operation, load_document, lookup, models_path_of
 from playground.schema.examples import example_of
-from playground.schema.kinds import alternatives, traits
+from playground.schema.kinds import alternatives, choices_of, traits
 from playground.schema.resolve import resolve_schema
 from playground.schema.roles import message_roles
 from playground.schema.text import help_text
@@ -15,10 +15,12 @@ from playground.schema.text import help_text
 __all__ = [
     "CONTENT_FIELDS",
     "EndpointSchema",
+    "ModelNames",
     "ParamSpec",
     "SchemaError",
     "endpoints_of",
     "load_document",
+    "model_names_in",
     "model_names_of",
     "models_path_of",
     "param_spec",
@@ -165,28 +167,30 @@ def _endpoint_schema(endpoint: str, path: str, request_schema: Any) -> EndpointS
 
 
 def model_names_of(endpoints: dict[str, EndpointSchema]) -> tuple[str, ...]:
-    """The model names a document itself offers: the enum, examples and default of each
-    endpoint's `model` field, chat first. For APIs with no endpoint that lists their models."""
+    """The model names a document itself offers: those of each endpoint's `model` field
+    (model_names_in), chat first. For APIs with no endpoint that lists their models."""
     names: dict[str, None] = {}
     for endpoint in endpoints.values():
-        properties = endpoint.request_schema.get("properties")
-        if isinstance(properties, dict):
-            names.update(dict.fromkeys(_names_in(properties.get("model"))))
+        names.update(dict.fromkeys(model_names_in(endpoint).names))
     return tuple(names)
 
 
-def _names_in(schema: Any, depth: int = 0) -> list[str]:
-    if not isinstance(schema, dict) or depth > 8:
-        return []
-    found = [*_strings(schema.get("enum")), *_strings([schema.get("const")]), *_strings(schema.get("examples"))]
-    found += _strings([schema.get("example"), schema.get("default")])
-    for key in ("anyOf", "oneOf", "allOf"):
-        for shape in schema.get(key) or ():
-            found += _names_in(shape, depth + 1)
-    return found
+class ModelNames(NamedTuple):
+    names: tuple[str, ...]
+    closed: bool  # the field's enum allows these names only
 
 
-def _strings(values: Any) -> list[str]:
-    if not isinstance(values, list):
-        return []
-    return [value.strip() for value in values if isinstance(value, str) and value.strip()]
+def model_names_in(endpoint: EndpointSchema | None) -> ModelNames:
+    """The model names an endpoint's `model` field gives: the values its enum or const allows,
+    then its default, example and examples, in each of its alternatives, once each."""
+    properties = endpoint.request_schema.get("properties") if endpoint is not None else None
+    model = properties.get("model") if isinstance(properties, dict) else None
+    if not isinstance(model, dict):
+        return ModelNames((), False)
+    shapes, _ = alternatives(model)
+    found = [value for shape in shapes for value in choices_of(shape)]
+    for shape in (model, *shapes):
+        examples = shape.get("examples")
+        found += [shape.get("default"), shape.get("example"), *(examples if isinstance(examples, list) else ())]
+    names = dict.fromkeys(value.strip() for value in found if isinstance(value, str) and value.strip())
+    return ModelNames(tuple(names), bool(shapes) and all(choices_of(shape) for shape in shapes))

@@ -166,3 +166,70 @@ def test_switching_profile_keeps_the_headers_the_old_one_declared(client, team_w
     # Now an extra header like any other, in the free rows, its value still not shown.
     page = client.get(edit).content.decode()
     assert 'name="headers-0-name" value="X-PROJECT-ID"' in page and PROJECT_ID not in page
+
+
+def free_rows(*rows: tuple[str, str]) -> dict:
+    data = {"headers-TOTAL_FORMS": str(len(rows)), "headers-INITIAL_FORMS": "0"}
+    for index, (name, value) in enumerate(rows):
+        data |= {f"headers-{index}-name": name, f"headers-{index}-value": value}
+    return data
+
+
+@pytest.mark.parametrize("value", ["próject-1234", "naïve", "a\u2028b"])
+def test_a_header_value_outside_ascii_is_refused_beside_its_box(client, team_with_roles, value):
+    client.force_login(team_with_roles.users["admin"])
+    url = reverse("provider_list", args=[team_with_roles.team.pk])
+    page = client.post(url, jamai_data(**{"header-jamai-base-0": value})).content.decode()
+    box = field_html(page, "id_header-jamai-base-0")
+    assert "has-error" in box and "outside ASCII" in box
+    page = client.post(url, jamai_data(**free_rows(("X-Tenant", value)))).content.decode()
+    assert "has-error" in field_html(page, "id_headers-0-value") and "outside ASCII" in page
+    assert not Provider.objects.filter(name="JamAI").exists()
+
+
+@pytest.mark.parametrize("name", ["X-Prójekt", "X Tenant", "X-Tenant:", "X-Ten\u2028ant"])
+def test_a_header_name_that_is_not_an_http_token_is_refused_beside_it(client, team_with_roles, name):
+    client.force_login(team_with_roles.users["admin"])
+    url = reverse("provider_list", args=[team_with_roles.team.pk])
+    page = client.post(url, jamai_data(**free_rows((name, "1")))).content.decode()
+    box = field_html(page, "id_headers-0-name")
+    assert "has-error" in box and "Header names may contain ASCII letters, digits and" in box
+    assert not Provider.objects.filter(name="JamAI").exists()
+
+
+def test_a_header_name_with_any_http_token_character_is_kept(client, team_with_roles):
+    client.force_login(team_with_roles.users["admin"])
+    url = reverse("provider_list", args=[team_with_roles.team.pk])
+    client.post(url, jamai_data(**free_rows(("X-Api.Version~2", "2024-01-01"))))
+    header = ProviderHeader.objects.get(provider__name="JamAI")
+    assert (header.name, header.plain_value()) == ("X-Api.Version~2", "2024-01-01")
+
+
+@pytest.fixture
+def profile_with_a_nameless_header(tmp_path, monkeypatch):
+    """OpenAI's profile, and one whose header list has an entry without a name before X-Tenant."""
+    document = json.loads((profiles.PROFILES_DIR / "openai.json").read_text())
+    (tmp_path / "openai.json").write_text(json.dumps(document))
+    document["x-playground"] = {**document["x-playground"], "profile": "tenanted", "label": "Tenanted API"}
+    document["x-playground-headers"] = [{"description": "Not a header yet."}, {"name": "X-Tenant", "secret": True}]
+    (tmp_path / "tenanted.json").write_text(json.dumps(document))
+    monkeypatch.setattr(profiles, "PROFILES_DIR", tmp_path)
+    profiles._load.cache_clear()
+    yield
+    profiles._load.cache_clear()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_refused_key_names_the_declared_headers_skipping_an_entry_without_a_name(
+    async_client, team_with_roles, profile_with_a_nameless_header
+):
+    await async_client.aforce_login(team_with_roles.users["admin"])
+    async with RawServer(json_reply(401, {"error": {"message": "Who are you?"}})) as server:
+        provider = await Provider.objects.acreate(
+            team=team_with_roles.team, name="T", base_url=server.url, profile="tenanted", allow_local=True,
+            local_url=server.url,
+        )  # fmt: skip
+        key = await sync_to_async(ApiKeyFactory)(provider=provider, owner=None, plain="sk-tenant-0123456789")
+        response = await async_client.post(reverse("key_test", args=[key.pk]), follow=True)
+    assert response.status_code == 200
+    assert "Tenanted API also takes the header X-Tenant, not set here." in response.content.decode()

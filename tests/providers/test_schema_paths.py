@@ -16,6 +16,7 @@ from playground.providers.keys import target_for
 from playground.providers.models import ApiKey
 from playground.upstream.sync import call_sync
 from playground.upstream.target import endpoint_url
+from playground.usage.models import UsageRecord
 from tests.factories import ApiKeyFactory, ProviderFactory
 from tests.upstream.raw_server import RawServer, json_reply
 
@@ -161,3 +162,24 @@ async def test_a_provider_without_any_document_says_where_it_looked(async_client
     )
     await provider.arefresh_from_db()
     assert provider.schema_source == "profile"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_document_is_looked_for_at_most_four_folders_above_the_base_url(async_client, team_with_roles):
+    await async_client.aforce_login(team_with_roles.users["admin"])
+    async with RawServer(json_reply(404, {"detail": "Not Found"})) as server:
+        provider = await sync_to_async(ProviderFactory)(
+            team=team_with_roles.team,
+            name="Deep",
+            base_url=server.url.removesuffix("/v1") + "/a/b/c/d/e/v1",
+            profile="vllm",
+            allow_local=True,
+        )
+        await sync_to_async(ApiKeyFactory)(provider=provider, owner=None)
+        page = (await async_client.post(reverse("schema_refresh", args=[provider.pk]), follow=True)).content.decode()
+    assert [request[0] for request in server.requests] == [
+        f"GET {folder}/openapi.json HTTP/1.1"
+        for folder in ("/a/b/c/d/e/v1", "/a/b/c/d/e", "/a/b/c/d", "/a/b/c", "/a/b")
+    ]
+    assert await UsageRecord.objects.acount() == 5
+    assert "/a/b/openapi.json answered 404. Only the base URL and the 4 folders above it are tried." in page

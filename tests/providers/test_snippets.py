@@ -21,7 +21,7 @@ from playground import upstream
 from playground.chat import services
 from playground.chat.models import Conversation
 from playground.providers.models import ProviderHeader
-from playground.providers.snippets import SAMPLE_TEXT, SDK_KEYWORDS
+from playground.providers.snippets import SAMPLE_TEXT, SDK_KEYWORDS, SDK_METHODS
 from tests.factories import SHARED_KEY, ProviderFactory
 from tests.upstream.raw_server import RawServer, Reply, sse_chunks
 
@@ -187,3 +187,14 @@ def test_every_snippet_is_valid_code_for_every_endpoint(demo_provider, member_cl
             compile(snippet(page, title), f"{endpoint} {title}", "exec")
         check = subprocess.run(["bash", "-n", "-c", snippet(page, "curl")], capture_output=True, timeout=RUN_TIMEOUT_S)
         assert check.returncode == 0, check.stderr
+
+
+def test_the_openai_snippet_of_every_endpoint_the_sdk_has_points_the_client_at_the_base_url(
+    demo_provider, member_client
+):
+    for endpoint, method in SDK_METHODS.items():
+        tree = ast.parse(snippet(build(member_client, demo_provider, endpoint), "Python (openai SDK)"))
+        calls = {ast.unparse(node.func): node for node in ast.walk(tree) if isinstance(node, ast.Call)}
+        assert method in calls, endpoint
+        client = {keyword.arg: keyword.value for keyword in calls["OpenAI"].keywords}
+        assert ast.literal_eval(client["base_url"]) == demo_provider.base_url, endpoint

@@ -191,3 +191,24 @@ async def test_a_chunked_body_is_refused_once_it_passes_the_limit(settings):
     status, page, reads = await call([(b"transfer-encoding", b"chunked")], chunks)
     assert status == 413 and "larger than" in page
     assert reads == 2  # it stopped at the chunk that passed the limit, not at the 50th
+
+
+def test_a_document_with_malformed_schemas_is_used_and_its_form_pages_render(upload, client, demo_provider):
+    fields = {
+        "pattern": {"type": "object", "required": ["a"], "properties": {"a": {"type": "string", "pattern": "("}}},
+        "length": {"type": "object", "required": ["a"], "properties": {"a": {"type": "string", "minLength": "x"}}},
+        "ceiling": {"type": "number", "maximum": "x"},
+        "choice": {"enum": 5},
+        "listed": {"type": "array", "items": 3},
+        "either": {"oneOf": []},
+    }
+    request = {"type": "object", "required": 5, "properties": {"model": {"type": "string"}, **fields}}
+    used, _ = upload(json.dumps(openapi(request)))
+    assert used
+    url = reverse("parameters", args=[demo_provider.pk, "chat"])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert all(f'name="p-{name}"' in page.content.decode() for name in fields)
+    answered = client.post(url, {"model": "m", **{f"p-{name}": '{"a": "b"}' for name in fields}})
+    assert answered.status_code in (200, 400)
+    assert 'name="p-pattern"' in answered.content.decode()

@@ -95,3 +95,31 @@ def test_the_example_of_a_union_is_the_first_alternative_that_validates():
     }
     spec = param_spec("knob", schema)
     assert json.loads(json.dumps(insertable_example(spec.schema, spec.example))) == [0]
+
+
+def test_an_example_has_at_most_three_items_and_none_when_the_schema_asks_for_more():
+    schema = {"type": "array", "items": {"type": "integer"}, "minItems": 100_000}
+    assert skeleton(schema) == [0, 0, 0]
+    assert insertable_example(schema) is None  # three items are too few: no button
+    assert insertable_example({**schema, "minItems": 3}) == [0, 0, 0]
+
+
+def test_nested_arrays_and_wide_objects_give_no_example_rather_than_a_huge_one():
+    wide = {"type": "object", "required": [f"field_{number}" for number in range(5_000)]}
+    schema = {"type": "array", "minItems": 3, "items": {"type": "array", "minItems": 3, "items": wide}}
+    assert skeleton(schema) is None
+    assert insertable_example(schema) is None
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "required": ["a"], "properties": {"a": {"type": "string", "pattern": "("}}},
+        {"type": "object", "required": ["a"], "properties": {"a": {"type": "string", "minLength": "x"}}},
+        {"type": "object", "required": ["a"], "properties": {"a": {"enum": 5}}},
+        {"type": "object", "required": 5},
+        {"type": "object", "minProperties": "x", "properties": {"a": {}}},
+    ],
+)
+def test_a_malformed_schema_offers_no_example_rather_than_an_error(schema):
+    assert insertable_example(schema) is None

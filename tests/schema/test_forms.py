@@ -184,3 +184,76 @@ def test_the_demo_chat_schema_has_the_fields_the_form_leaves_out():
     form = submit(chat, stream="false", stream_options='{"include_usage": false}', temperature="0.5")
     assert form.is_valid(), form.errors
     assert form.request_fields() == {"temperature": 0.5}
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"type": "string", "pattern": "("},
+        {"type": "string", "minLength": "x"},
+        {"type": "number", "maximum": "x"},
+        {"enum": 5},
+        {"type": "array", "items": 3},
+        {"type": "array", "items": {"type": "string"}, "maxItems": "x", "minItems": "y"},
+        {"type": "object", "required": ["a"], "properties": {"a": {"type": "string", "pattern": "("}}},
+        {"type": "object", "required": 5, "dependentRequired": 5},
+        {"anyOf": 5},
+        {"oneOf": []},
+        {"type": "number", "multipleOf": 0},
+        {"type": "number", "minimum": -1e308, "maximum": 1e308},
+        {"$dynamicRef": "#nowhere"},
+    ],
+)
+def test_a_form_from_a_malformed_schema_renders_and_answers(field):
+    endpoint = endpoints_of(single_field_document("3.1.0", field))["chat"]
+    assert 'name="p-knob"' in str(parameter_form(endpoint))
+    for text in ("1", "[1]", '{"a": "b"}', "x"):
+        form = submit(endpoint, knob=text)
+        assert form.is_valid() or form.errors["knob"]
+        assert 'name="p-knob"' in str(form)
+
+
+def unbounded_integer():
+    return endpoints_of(single_field_document("3.1.0", {"type": "integer", "minimum": 1}))["chat"]
+
+
+WHOLE = "knob must be a whole number between -9223372036854775808 and 9223372036854775807"
+
+
+@pytest.mark.parametrize("text", [str(10**30), "1e300", str(2**63), "9" * 5000, "1e400"])
+def test_an_integer_beyond_64_bits_is_refused_beside_it(text):
+    form = submit(unbounded_integer(), knob=text)
+    assert form.errors == {"knob": [WHOLE]}
+
+
+def test_the_largest_64_bit_integer_is_sent():
+    assert submit(unbounded_integer(), knob=str(2**63 - 1)).request_fields() == {"knob": 2**63 - 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1e400", "knob must be a finite number: that one is too large to send"),
+        ("-1e400", "knob must be a finite number: that one is too large to send"),
+        ("NaN", "knob must be a number"),
+        ("Infinity", "knob must be a number"),
+    ],
+)
+def test_a_number_that_is_not_finite_is_refused_beside_it(text, message):
+    endpoint = endpoints_of(single_field_document("3.1.0", {"type": "number"}))["chat"]
+    assert submit(endpoint, knob=text).errors == {"knob": [message]}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"budget": 1e400}', "plan holds 1e400, too large a number to send"),
+        (f'{{"budget": {2**64}}}', f"plan holds {2**64}, beyond the whole numbers a request can carry"),
+        ('{"budget": ' + "9" * 5000 + "}", "plan holds 999999999999…999999, beyond the whole numbers"),
+        ("[" * 5000 + "]" * 5000, "plan nests too deeply to be read"),
+    ],
+)
+def test_a_json_value_the_request_cannot_carry_is_refused_beside_it(chat, text, message):
+    form = submit(chat, plan=text)
+    assert list(form.errors) == ["plan"]
+    assert message in form.errors["plan"][0]

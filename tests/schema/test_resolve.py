@@ -133,3 +133,38 @@ def test_refs_that_fan_out_past_the_limit_are_refused():
         schemas[f"L{level}"]["properties"] = {"left": target, "right": target}
     with pytest.raises(SchemaError, match="too large"):
         resolve_schema({"$ref": "#/components/schemas/L0"}, {"components": {"schemas": schemas}})
+
+
+@pytest.mark.parametrize(
+    ("field", "kept"),
+    [
+        ({"type": "string", "pattern": "(", "maxLength": 8}, {"type": "string", "maxLength": 8}),
+        ({"type": "number", "maximum": "x", "minimum": 0}, {"type": "number", "minimum": 0}),
+        ({"type": "string", "enum": 5, "minLength": "x"}, {"type": "string"}),
+        ({"type": "array", "items": 3, "minItems": -1}, {"type": "array"}),
+        ({"type": ["object", 5], "multipleOf": 0}, {}),
+        ({"anyOf": [5, {"type": "string"}, "x"]}, {"anyOf": [{"type": "string"}]}),
+        ({"oneOf": [], "allOf": 5}, {}),
+        ({"$dynamicRef": "#nowhere", "$id": 5, "type": "string"}, {"type": "string"}),
+        (
+            {"type": "object", "required": [5, "a"], "properties": {"a": {"type": "integer"}, "b": 5}},
+            {"type": "object", "required": ["a"], "properties": {"a": {"type": "integer"}}},
+        ),
+        (
+            {"type": "object", "patternProperties": {"(": {}, "^x_": {}}},
+            {"type": "object", "patternProperties": {"^x_": {}}},
+        ),
+    ],
+)
+def test_what_json_schema_cannot_read_is_dropped_and_the_rest_kept(field, kept):
+    assert knob("3.1.0", field).schema == kept
+
+
+def test_a_malformed_request_schema_still_gives_its_fields():
+    document = single_field_document("3.0.3", {"type": "integer", "nullable": True})
+    document["components"]["schemas"]["Request"] |= {
+        "required": 5,
+        "allOf": [{"required": 5, "properties": [1]}, {"required": ["knob"], "properties": {"knob": {"enum": 5}}}],
+    }
+    [spec] = endpoints_of(document)["chat"].params
+    assert (spec.name, spec.kind, spec.required, spec.nullable) == ("knob", "integer", True, True)

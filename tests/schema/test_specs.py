@@ -6,8 +6,11 @@ import dataclasses
 
 import pytest
 
+from playground.chat.services import model_for_provider
+from playground.embeddings.selectors import model_suggestions
+from playground.providers.models import Provider
 from playground.providers.profiles import profile_document
-from playground.schema.specs import endpoints_of, model_names_of, models_path_of, param_spec
+from playground.schema.specs import endpoints_of, model_names_in, model_names_of, models_path_of, param_spec
 from tests.schema.documents import invented_document, single_field_document
 
 
@@ -106,6 +109,40 @@ def test_model_suggestions_gather_enums_examples_and_defaults_once_each():
         },
     }
     assert model_names_of(endpoints_of(document)) == ("big", "small", "tiny")
+
+
+def test_chat_embeddings_and_the_provider_read_the_same_model_names():
+    model = {"anyOf": [{"type": "string", "enum": ["big", "small"]}, {"type": "string", "examples": ["tiny"]}]}
+    request = {"content": {"application/json": {"schema": {"properties": {"model": {**model, "default": " big "}}}}}}
+    document = {
+        "openapi": "3.1.0",
+        "paths": {path: {"post": {"requestBody": request}} for path in ("/chat/completions", "/embeddings")},
+    }
+    endpoints = endpoints_of(document)
+    assert model_names_in(endpoints["chat"]) == (("big", "small", "tiny"), False)
+    assert model_names_in(endpoints["embeddings"]).names == model_names_of(endpoints) == ("big", "small", "tiny")
+    provider = Provider(name="P", profile="openai", uploaded_schema=document)
+    assert model_for_provider(provider, endpoint="chat").model == "big"
+    assert model_suggestions(provider, endpoints["embeddings"]) == ["big", "small", "tiny"]
+
+
+def test_a_model_enum_is_closed_and_a_malformed_model_field_names_nothing():
+    closed = {"properties": {"model": {"type": "string", "enum": ["only"]}}}
+    assert model_names_in(_chat_endpoint(closed)) == (("only",), True)
+    assert model_names_in(_chat_endpoint({"properties": {"model": ["x"]}})) == ((), False)
+    assert model_names_in(None) == ((), False)
+
+
+def _chat_endpoint(request_schema):
+    document = {
+        "openapi": "3.1.0",
+        "paths": {
+            "/chat/completions": {
+                "post": {"requestBody": {"content": {"application/json": {"schema": request_schema}}}}
+            }
+        },
+    }
+    return endpoints_of(document)["chat"]
 
 
 @pytest.mark.parametrize(
