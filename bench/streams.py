@@ -81,7 +81,7 @@ def setup(demo_url: str, users: int, model: str, params: dict, first: tuple[str,
 
     team = Team.objects.create(name="Bench")
     project = Project.objects.create(team=team, name="Bench")
-    provider = demo_provider_create(team=team, by_user=None)
+    provider = demo_provider_create(team=team, by_user=None, key=demo_key())
     # The demo in its own process, as the issue asks; allowed to be local at this address,
     # as staff would allow it (the permission is for one address: Provider.local_url).
     provider.base_url = provider.local_url = demo_url

@@ -14,7 +14,6 @@ from django.utils import timezone
 from playground import upstream
 from playground.audit.models import Action
 from playground.audit.services import audit_record
-from playground.demo.keys import demo_key
 from playground.providers.forms import declared_headers
 from playground.providers.keys import NoKey, ProviderSchema, provider_schema, target_for
 from playground.providers.models import ApiKey, Provider
@@ -412,8 +411,9 @@ def schema_reset(*, provider: Provider, by_user) -> Provider:
     return provider
 
 
-def demo_provider_create(*, team, by_user) -> Provider:
-    """The "Demo" provider: the built-in demo upstream of this same server, with a shared key.
+def demo_provider_create(*, team, by_user, key: str) -> Provider:
+    """The "Demo" provider: the built-in demo upstream of this same server, with `key` shared
+    (one the demo accepts: playground.demo.keys.demo_key, handed in by project-level set-up).
 
     Its address is this server's own (PORT, default 8000), so it may reach the local network.
     """
@@ -429,5 +429,5 @@ def demo_provider_create(*, team, by_user) -> Provider:
         created_by=by_user,
     )
     _audit_provider(Action.PROVIDER_CREATE, provider, by_user, after=provider_snapshot(provider))
-    api_key_add(provider=provider, by_user=by_user, plain=demo_key(), shared=True, label="Demo")
+    api_key_add(provider=provider, by_user=by_user, plain=key, shared=True, label="Demo")
     return provider

@@ -194,7 +194,7 @@ def test_every_kind_of_demo_response_says_nosniff(minted, demo_upstream_url):
 
 
 def test_a_new_demo_provider_gets_a_key_the_demo_answers(db, demo_upstream_url):
-    provider = demo_provider_create(team=TeamFactory(), by_user=None)
+    provider = demo_provider_create(team=TeamFactory(), by_user=None, key=demo_key())
     [key] = provider.api_keys.all()
     assert key.shared and is_demo_key(key.secret())
     response = httpx.get(demo_upstream_url + "/models", headers={"Authorization": f"Bearer {key.secret()}"})

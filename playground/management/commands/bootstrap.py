@@ -15,6 +15,7 @@ from django.db import transaction
 
 from playground.accounts import services
 from playground.chat.services import interrupted_mark_all
+from playground.demo.keys import demo_key
 from playground.providers.crypto import keys_problem
 from playground.providers.services import demo_provider_create
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
             team = services.team_create(user=admin, name="Demo team")
             project = services.project_create(team=team, name="Demo project")
             services.project_remember(user=admin, project=project)
-            demo_provider_create(team=team, by_user=admin)
+            demo_provider_create(team=team, by_user=admin, key=demo_key())
         self.stdout.write(
             self.style.SUCCESS(
                 "\nFirst administrator created. Sign in once with this one-time password;\n"
