@@ -54,6 +54,7 @@ from playground.upstream.recorder import recorder
 from playground.upstream.safety import PublicOnlyBackend, check_url
 from playground.upstream.sse import SSEEvent, SSEParser
 from playground.upstream.target import CallContext, Target, Timeouts
+from playground.upstream.transport import Transport
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +85,7 @@ def http_client(*, allow_local: bool) -> httpx.AsyncClient:
         max_keepalive_connections=settings.UPSTREAM_MAX_KEEPALIVE,
         keepalive_expiry=30,
     )
-    transport = httpx.AsyncHTTPTransport(limits=limits, retries=0)
-    # httpx has no public hook for the network backend; the guard wraps ours.
-    transport._pool._network_backend = AsyncioBackend() if allow_local else PublicOnlyBackend(AsyncioBackend())
+    transport = Transport(AsyncioBackend() if allow_local else PublicOnlyBackend(AsyncioBackend()), limits=limits)
     client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False, timeout=None)
     _clients[allow_local] = (loop, client)
     return client

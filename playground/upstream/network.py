@@ -4,10 +4,8 @@ httpcore's default (anyio) stream turns every read into a new wait: it starts re
 socket, waits for one chunk, and stops reading again, which is two epoll changes and a
 cancel scope for each streamed token. Measured with 100 paced streams here, that was a
 third of the client's CPU per token. This stream keeps reading into a buffer (up to a
-limit, then pauses the socket) and hands over everything buffered at each read.
-
-It also takes httpcore's free locks without a trip through the event loop (see
-_free_locks_at_once).
+limit, then pauses the socket) and hands over everything buffered at each read. It is a
+network backend through httpcore's public interface (AsyncNetworkBackend).
 """
 
 from __future__ import annotations
@@ -19,9 +17,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-import anyio
 import httpcore
-from httpcore import _synchronization
 
 # Past this many unread bytes the socket is paused until the reader catches up.
 READ_HIGH_WATER = 1024 * 1024
@@ -201,33 +197,3 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
-
-
-def _free_locks_at_once() -> None:
-    """httpcore's asyncio locks and events are anyio's, which yield to the event loop even
-    when the lock is free or the event already set. A request on a pooled connection passes
-    three of them before its first byte is written, so it waited for three turns of the
-    loop, each as long as the loop's busiest moment: with 100 answers streaming, the
-    request of a chat send took 1.35 ms (p50) from the generation's start to its write;
-    0.7 ms without them. A free lock is now taken at once (anyio's own fast_acquire) and a
-    set event not waited for; a taken lock is waited for as before, and cancellation still
-    reaches the request at its first real wait.
-    """
-    lock_setup = _synchronization.AsyncLock.setup
-    event_wait = _synchronization.AsyncEvent.wait
-
-    def setup(self: _synchronization.AsyncLock) -> None:
-        lock_setup(self)
-        if self._backend == "asyncio":
-            self._anyio_lock = anyio.Lock(fast_acquire=True)
-
-    async def wait(self: _synchronization.AsyncEvent, timeout: float | None = None) -> None:
-        if self._backend == "asyncio" and self._anyio_event.is_set():
-            return
-        await event_wait(self, timeout)
-
-    _synchronization.AsyncLock.setup = setup
-    _synchronization.AsyncEvent.wait = wait
-
-
-_free_locks_at_once()

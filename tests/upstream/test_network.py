@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ipaddress
-import select
 import ssl
 
 import httpx
@@ -17,13 +16,12 @@ from cryptography.x509.oid import NameOID
 
 from playground.upstream import network
 from playground.upstream.network import AsyncioBackend
+from playground.upstream.transport import Transport
 from tests.upstream.raw_server import RawServer, Reply
 
 
 def client(**options) -> httpx.AsyncClient:
-    transport = httpx.AsyncHTTPTransport(retries=0, **options)
-    transport._pool._network_backend = AsyncioBackend()
-    return httpx.AsyncClient(transport=transport, timeout=10)
+    return httpx.AsyncClient(transport=Transport(AsyncioBackend(), **options), timeout=10)
 
 
 def self_signed(tmp_path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
@@ -87,10 +85,14 @@ async def test_a_large_body_read_slowly_arrives_whole(monkeypatch):
 
 async def test_a_keep_alive_connection_the_server_closed_is_replaced():
     reply = Reply(headers={"Content-Type": "text/plain"}, parts=[(0, b"hello")])
-    async with RawServer(reply) as server, client() as reader:
+    transport = Transport(AsyncioBackend())
+    async with RawServer(reply) as server, httpx.AsyncClient(transport=transport, timeout=10) as reader:
         assert (await reader.get(server.url + "/one")).text == "hello"
         server.close_connections()
-        await asyncio.sleep(0.1)  # the client's idle connection sees the close
+        (pooled,) = transport.pool.connections
+        async with asyncio.timeout(10):
+            while not pooled.has_expired():  # until the client's idle connection has seen the close
+                await asyncio.sleep(0)
         assert (await reader.get(server.url + "/two")).text == "hello"
         assert len(server.requests) == 2
 
@@ -103,30 +105,3 @@ async def test_connecting_to_a_closed_port_is_a_connect_error():
     async with client() as reader:
         with pytest.raises(httpx.ConnectError):
             await reader.get(f"http://127.0.0.1:{port}/")
-
-
-async def test_httpcore_takes_a_free_lock_and_a_set_event_without_a_turn_of_the_loop():
-    from httpcore._synchronization import AsyncEvent, AsyncLock
-
-    turned = []
-    asyncio.get_running_loop().call_soon(turned.append, "the loop turned")
-    lock, event = AsyncLock(), AsyncEvent()
-    event.set()
-    async with lock:
-        await event.wait(timeout=5)
-    assert turned == []
-
-
-async def test_a_request_on_a_pooled_connection_is_written_in_the_turn_it_starts():
-    """Each turn of the loop before the write lasts as long as the busiest moment of the
-    server's loop: a chat send's request waited three of them inside httpcore."""
-    reply = Reply(headers={"Content-Type": "text/plain"}, parts=[(0, b"hello")])
-    async with RawServer(reply) as server, client() as reader:
-        assert (await reader.get(server.url + "/one")).text == "hello"  # the connection is pooled now
-        (connection,) = [writer.get_extra_info("socket") for writer in server._writers]
-        second = asyncio.ensure_future(reader.get(server.url + "/two"))
-        await asyncio.sleep(0)  # one turn: the request's task runs until it first waits
-        # The server's loop has not looked at its socket since: what is there, the client sent.
-        readable, _, _ = select.select([connection], [], [], 0)
-        assert readable, "the request was not written in the turn it started"
-        assert (await second).text == "hello"
