@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 import orjson
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -101,16 +100,6 @@ def _watch(user, conversation_id: int) -> list[int]:
 class ChatConsumer(AsyncWebsocketConsumer):
     """Frames are JSON both ways: `receive` reads them (with limits), `send_event` writes them."""
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """As Channels' own, without its trip to the database thread before every message
-        (to close old connections): a send's frame waited for it, and so did every batch
-        from other workers. Whatever here uses the database goes through
-        database_sync_to_async, which closes old connections in that thread itself."""
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
-
     async def connect(self) -> None:
         self.conversation_id = int(self.scope["url_route"]["kwargs"]["conversation_id"])
         self.user = self.scope.get("user")
@@ -123,10 +112,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.stream = SocketStream(streaming)
         self.writer = asyncio.get_running_loop().create_task(self._write())
         hub.subscribe(self.conversation_id, self.outbox.put_nowait)
-        self.group = generation.group_name(self.conversation_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await generation.watch(self.conversation_id)
         await self.accept()
-        generation.watching_started()
         # What is live now: a page reconnecting ends, from its saved version, any answer it
         # still shows streaming that is not in this list (it ended while the page was away).
         self.outbox.put_nowait({"type": "live", "messages": streaming})
@@ -136,9 +123,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not hasattr(self, "outbox"):
             return
         hub.unsubscribe(self.conversation_id, self.outbox.put_nowait)
-        generation.watching_ended()
-        await self.channel_layer.group_discard(self.group, self.channel_name)
         self.writer.cancel()
+        await generation.unwatch(self.conversation_id)
 
     async def _write(self) -> None:
         while True:
@@ -159,7 +145,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 remote = True
         if remote:
             sync = {"type": "chat.sync", "reply_to": self.channel_name, "conversation": self.conversation_id}
-            await self.channel_layer.group_send(self.group, sync)
+            await self.channel_layer.group_send(generation.group_name(self.conversation_id), sync)
 
     async def error(self, text: str) -> None:
         self.outbox.put_nowait({"type": "error", "error": text})
@@ -244,18 +230,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         answer = await _answer_to_stop(self.user, self.conversation_id, _message_id(content.get("message")))
         await generation.cancel(answer.pk, self.conversation_id)
 
-    # Channel-layer events, from other processes.
-
-    async def chat_relay(self, event: dict[str, Any]) -> None:
-        if event["origin"] != generation.PROCESS:
-            for item in event["events"]:
-                self.outbox.put_nowait(item)
-
-    async def chat_stop(self, event: dict[str, Any]) -> None:
-        """Stop and snapshot requests are for the generating process's own channel, which
-        answers them whether or not a socket is open there (generation._serve)."""
-
-    chat_sync = chat_stop
-
     async def chat_snapshot(self, event: dict[str, Any]) -> None:
+        """The text so far of an answer generated on another worker, asked for at connect."""
         self.outbox.put_nowait(event["event"])

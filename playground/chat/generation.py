@@ -102,6 +102,7 @@ _sweepers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
 # This process's own channel, in the group of every conversation it generates in: it answers
 # snapshot requests and Stop from other workers whether or not a socket is open here.
 _servers: dict[asyncio.AbstractEventLoop, tuple[str, asyncio.Task]] = {}
+_membership_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
 
 def snapshot(message_id: int) -> dict[str, Any] | None:
@@ -278,15 +279,18 @@ async def _render(live: Live) -> None:
         live.publish(event)
 
 
+def _batch(conversation_id: int, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Events for the other workers' sockets on the conversation, as one channel-layer message."""
+    return {"type": "chat.relay", "origin": PROCESS, "conversation": conversation_id, "events": events}
+
+
 async def _relay(live: Live) -> None:
     """Send what other processes' sockets have not seen yet, as one channel-layer message."""
     if not live.relay:
         return
     events, live.relay = live.relay, []
     try:
-        await get_channel_layer().group_send(
-            group_name(live.conversation_id), {"type": "chat.relay", "origin": PROCESS, "events": events}
-        )
+        await get_channel_layer().group_send(group_name(live.conversation_id), _batch(live.conversation_id, events))
     except Exception:  # a full or unreachable layer must not break the answer itself
         logger.warning("Could not relay %d events of message %s", len(events), live.message_id, exc_info=True)
 
@@ -403,9 +407,8 @@ async def _sweep(loop: asyncio.AbstractEventLoop) -> None:
                 hub.publish(conversation_id, done)
                 if _spans_processes():
                     try:
-                        await get_channel_layer().group_send(
-                            group_name(conversation_id), {"type": "chat.relay", "origin": PROCESS, "events": [done]}
-                        )
+                        layer = get_channel_layer()
+                        await layer.group_send(group_name(conversation_id), _batch(conversation_id, [done]))
                     except Exception:  # pages elsewhere learn it on their next reconnect
                         logger.warning("Could not tell other workers that %s was interrupted", message_id)
     finally:
@@ -413,26 +416,53 @@ async def _sweep(loop: asyncio.AbstractEventLoop) -> None:
             del _sweepers[loop]
 
 
+def _membership_lock(loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+    """Joining and leaving groups one at a time, so a leave never undoes a join made meanwhile."""
+    return _membership_locks.setdefault(loop, asyncio.Lock())
+
+
+async def watch(conversation_id: int) -> None:
+    """A socket of this process opened on the conversation (after subscribing to the hub):
+    other workers' batches for it reach this process's channel, and the hub hands them on."""
+    watching_started()
+    if _spans_processes():
+        await _serve_conversation(conversation_id)
+
+
+async def unwatch(conversation_id: int) -> None:
+    """A socket of this process closed (after unsubscribing from the hub)."""
+    watching_ended()
+    if _spans_processes():
+        await _leave_conversation(asyncio.get_running_loop(), conversation_id)
+
+
 async def _serve_conversation(conversation_id: int) -> None:
     """Put this process's own channel in the conversation's group (made on first use)."""
     loop = asyncio.get_running_loop()
     layer = get_channel_layer()
-    if loop not in _servers:
-        channel = await layer.new_channel()
-        _servers[loop] = (channel, loop.create_task(_serve(channel)))
-    try:
-        await layer.group_add(group_name(conversation_id), _servers[loop][0])
-    except Exception:
-        logger.warning("Could not join conversation %s's group", conversation_id, exc_info=True)
+    async with _membership_lock(loop):
+        if loop not in _servers:
+            channel = await layer.new_channel()
+            _servers[loop] = (channel, loop.create_task(_serve(channel)))
+        try:
+            await layer.group_add(group_name(conversation_id), _servers[loop][0])
+        except Exception:
+            logger.warning("Could not join conversation %s's group", conversation_id, exc_info=True)
 
 
 async def _serve(channel: str) -> None:
-    """Answer other workers' snapshot requests and Stops for the answers generated here."""
+    """This process's part in the conversations it generates in or has sockets on: other
+    workers' batches go to the sockets here; snapshot requests and Stops are answered for
+    the answers generated here."""
     layer = get_channel_layer()
     while True:
         message = await layer.receive(channel)
         kind, conversation_id = message.get("type"), message.get("conversation")
-        if kind == "chat.sync":
+        if kind == "chat.relay":
+            if message.get("origin") != PROCESS:
+                for event in message["events"]:
+                    hub.publish(conversation_id, event)
+        elif kind == "chat.sync":
             for live in list(LIVE.values()):
                 if live.conversation_id == conversation_id and (found := snapshot(live.message_id)) is not None:
                     await layer.send(message["reply_to"], {"type": "chat.snapshot", "event": found})
@@ -441,19 +471,21 @@ async def _serve(channel: str) -> None:
 
 
 async def _leave_conversation(loop: asyncio.AbstractEventLoop, conversation_id: int) -> None:
-    """No answer of the conversation is generated here any more: leave its group (and, with
-    nothing generating at all, stop serving)."""
-    server = _servers.get(loop)
-    if server is None or any(live.conversation_id == conversation_id for live in LIVE.values()):
-        return
-    channel, task = server
-    try:
-        await get_channel_layer().group_discard(group_name(conversation_id), channel)
-    except Exception:
-        logger.warning("Could not leave conversation %s's group", conversation_id, exc_info=True)
-    if not LIVE and _servers.get(loop) == server:
-        del _servers[loop]
-        task.cancel()
+    """Leave the conversation's group once no answer of it is generated here and no socket
+    here watches it (and, with nothing at all, stop serving)."""
+    async with _membership_lock(loop):
+        server = _servers.get(loop)
+        here = any(live.conversation_id == conversation_id for live in LIVE.values())
+        if server is None or here or hub.watched(conversation_id):
+            return
+        channel, task = server
+        try:
+            await get_channel_layer().group_discard(group_name(conversation_id), channel)
+        except Exception:
+            logger.warning("Could not leave conversation %s's group", conversation_id, exc_info=True)
+        if not LIVE and not hub.any_watched() and _servers.get(loop) == server:
+            del _servers[loop]
+            task.cancel()
 
 
 async def _run(live: Live, stream, request: dict[str, Any], call: tuple) -> None:

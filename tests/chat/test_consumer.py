@@ -184,28 +184,6 @@ async def test_bad_frames_get_an_error_and_the_socket_stays_usable(conversation,
     await socket.disconnect()
 
 
-async def test_a_frame_that_needs_no_database_is_answered_while_the_database_thread_is_busy(conversation, connect):
-    """Every database call of the chat waits in one thread; a frame that needs none must not
-    wait for it (Channels' consumers take a trip there before each message by default)."""
-    import threading
-
-    socket, _, _ = await connect(conversation)
-    working, release = threading.Event(), threading.Event()
-
-    def hold_the_database_thread() -> None:
-        working.set()
-        release.wait(timeout=60)
-
-    busy = asyncio.ensure_future(sync_to_async(hold_the_database_thread)())
-    await sync_to_async(working.wait, thread_sensitive=False)()
-    await socket.send_to(text_data="{not json")
-    frame = await socket.receive_json_from(timeout=10)  # the thread stays busy until answered
-    assert frame["error"] == "The frame was not valid JSON."
-    release.set()
-    await busy
-    await socket.disconnect()
-
-
 async def test_bursts_over_the_rate_get_an_error(conversation, connect):
     socket, _, _ = await connect(conversation)
     for _ in range(15):

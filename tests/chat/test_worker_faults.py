@@ -175,7 +175,10 @@ async def test_when_the_generating_worker_is_killed_every_watcher_sees_the_answe
     assert message.content.startswith(checkpointed)  # what was saved before the kill is kept
     for (_, before), frames in zip(seen, ended, strict=True):
         assert frames[-1]["status"] == "interrupted"
-        assert text_and_seqs(before + frames)[0].startswith(message.content)  # and it is text they were shown
+        # Watchers here were sent the text in batches (every 0.25 s), the database got it once
+        # a second: one may be ahead of the other when the worker dies, but they never differ.
+        shown = text_and_seqs(before + frames)[0]
+        assert shown.startswith(message.content) or message.content.startswith(shown)
 
 
 async def test_start_up_on_one_worker_leaves_another_workers_live_answer_alone(
