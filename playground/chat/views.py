@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from playground.accounts.models import Role
 from playground.accounts.scoping import project_for, scoped_get
 from playground.chat import selectors, services
-from playground.chat.markdown import render_answer, render_plain
+from playground.chat.forms import SettingsForm
 from playground.chat.models import Conversation, Message, Mode
 from playground.chat.selectors import conversation_for
 from playground.providers.keys import provider_schema
@@ -24,47 +23,6 @@ from playground.usage.prices import price_book
 
 # The latest messages a conversation's page shows; "Show earlier messages" loads as many more.
 THREAD_PAGE = 100
-
-
-class SettingsForm(forms.Form):
-    provider = forms.ModelChoiceField(queryset=None, label="Provider", empty_label="Choose a provider")
-    # Not required as a field: on a provider change the form picks a model (see clean).
-    model = forms.CharField(
-        label="Model", max_length=200, required=False, widget=forms.TextInput(attrs={"list": "model-options"})
-    )
-    mode = forms.ChoiceField(
-        label="Mode",
-        choices=Mode.choices,
-        required=False,
-        help_text="Text completion sends your message as a prompt to continue (legacy /completions).",
-    )
-    system = forms.CharField(label="System prompt", required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-    def __init__(self, *args, team, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["provider"].queryset = team.providers.all()
-        self.model_note = ""  # what to tell the person about the model a provider change chose
-
-    def clean(self):
-        data = super().clean()
-        data["mode"] = data.get("mode") or Mode.CHAT
-        provider, mode = data.get("provider"), data["mode"]
-        if (
-            provider is not None
-            and mode == Mode.COMPLETION
-            and "completions" not in provider_schema(provider).endpoints
-        ):
-            self.add_error("mode", f"{provider.name}'s API schema has no text completions endpoint (/completions).")
-        model = (data.get("model") or "").strip()
-        if provider is not None and provider.pk != self.initial.get("provider"):
-            # The old provider's model means nothing to the new one, unless typed anew just now.
-            typed = model if model != self.initial.get("model") else ""
-            endpoint = "completions" if mode == Mode.COMPLETION else "chat"
-            model, self.model_note = services.model_for_provider(provider, endpoint=endpoint, typed=typed)
-        elif not model and "model" not in self.errors:
-            self.add_error("model", "Type the model to use.")
-        data["model"] = model
-        return data
 
 
 def _answer_schema(conversation: Conversation):
@@ -236,17 +194,3 @@ def conversation_delete(request: HttpRequest, conversation_id: int) -> HttpRespo
         "cancel_url": reverse("conversation_detail", args=[conversation.pk]),
     }
     return render(request, "_confirm_delete.html", context)
-
-
-def message_html(message: Message) -> str:
-    """Sanitised markdown for finished answers, escaped text for questions and live answers.
-
-    A finished answer is rendered once and kept (generation stores it when the answer ends;
-    older answers are stored on first view).
-    """
-    if message.role != "assistant" or message.status == "streaming":
-        return render_plain(message.content)
-    if not message.html:
-        message.html = render_answer(message.content, message.params)
-        Message.objects.filter(pk=message.pk).update(html=message.html)
-    return message.html

@@ -8,7 +8,7 @@ import math
 from django import template
 from django.utils.safestring import mark_safe
 
-from playground.chat.views import message_html
+from playground.chat.markdown import render_answer, render_plain
 from playground.usage.templatetags.usage import amount
 
 register = template.Library()
@@ -16,8 +16,11 @@ register = template.Library()
 
 @register.filter
 def message_body(message) -> str:
-    # Sanitised by nh3 (markdown) or fully escaped (plain text): see playground.chat.markdown.
-    return mark_safe(message_html(message))  # noqa: S308
+    """Sanitised markdown for finished answers (kept by generation when the answer ended, else
+    rendered now), escaped text for questions and live answers. Reads only."""
+    if message.role != "assistant" or message.status == "streaming":
+        return mark_safe(render_plain(message.content))  # noqa: S308 (escaped)
+    return mark_safe(message.html or render_answer(message.content, message.params))  # noqa: S308 (nh3)
 
 
 @register.filter
