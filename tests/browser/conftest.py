@@ -7,7 +7,6 @@ SQLite's test database is a file (tests/settings.py) and tests use `transactiona
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -22,9 +21,6 @@ from tests.services import CHROMIUM, require
 
 PASSWORD = "correct-horse-battery-71"
 
-# Playwright's sync API runs its own event loop in this thread; Django's guard against
-# database calls from async code would otherwise refuse the tests' own ORM calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -78,7 +74,7 @@ def live_server_url(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup):  # the test database is made before Playwright's loop runs here
     require("chromium")
     from playwright.sync_api import sync_playwright
 
@@ -86,6 +82,14 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def orm_beside_playwright(monkeypatch):
+    """Playwright's sync API runs its own event loop in this thread, so Django's guard
+    against database calls from async code would refuse these tests' own ORM calls; it is
+    lifted for browser tests only, test by test."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 expect.set_options(timeout=15_000)  # likewise for expect(): an upper bound on a condition

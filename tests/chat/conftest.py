@@ -21,8 +21,9 @@ def conversation(transactional_db, team_with_roles, demo_provider):
 
 
 @pytest.fixture
-def connect(team_with_roles):
-    """Open the chat socket of a conversation as one of the team's users (or an outsider)."""
+async def connect(team_with_roles):
+    """Open the chat socket of a conversation as one of the team's users (or an outsider);
+    those the test left open are closed after it."""
     opened: list[WebsocketCommunicator] = []
 
     async def open_socket(conversation, who: str = "member", origin: str = "http://localhost"):
@@ -42,7 +43,10 @@ def connect(team_with_roles):
             communicator.live = hello["messages"]
         return communicator, connected, code
 
-    return open_socket
+    yield open_socket
+    for communicator in opened:
+        if not communicator.future.done():
+            await communicator.disconnect()
 
 
 async def frames_until_done(communicator, timeout: float = 20) -> list[dict]:
