@@ -59,7 +59,8 @@ def test_generate_a_picture_and_find_it_in_the_gallery(page, sign_in, project):
     }
     expect(page.get_by_role("status").filter(has_text="1 new picture")).to_be_focused()
     expect(page.locator("#image-workspace")).not_to_have_attribute("aria-busy", "true")
-    assert picture.evaluate("img => img.complete && img.naturalWidth") > 0  # the thumbnail was served
+    # decode() waits until the picture has loaded (and fails if it cannot be): served and readable.
+    assert picture.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
     image = GeneratedImage.objects.get()
     assert (image.width, image.height, image.generation.prompt) == (256, 256, PROMPT)
 
@@ -67,7 +68,7 @@ def test_generate_a_picture_and_find_it_in_the_gallery(page, sign_in, project):
     expect(page.get_by_role("heading", name="Picture", level=1)).to_be_visible()
     large = page.get_by_role("img", name=PROMPT)
     expect(large).to_be_visible()
-    assert large.evaluate("img => img.naturalWidth") == 256
+    assert large.evaluate("img => img.decode().then(() => img.naturalWidth)") == 256
     expect(page.get_by_role("link", name="Download")).to_have_attribute("href", f"/images/{image.pk}/download/")
     page.get_by_role("link", name="Use these settings again").click()
     expect(page.get_by_label("Prompt")).to_have_value(PROMPT)
