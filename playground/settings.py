@@ -11,8 +11,8 @@ from pathlib import Path
 
 import dj_database_url
 
-# numpy's BLAS would start a thread per core for each request's small matrices; measured on
-# 2 cores, embedding maths went from ~90 ms to 300-1,400 ms when other work ran beside it.
+# numpy's BLAS would start a thread per core for each request's small matrices, which then
+# fight every other request for the cores.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from playground.env import env_bool, env_float, env_int, env_list, env_secret, env_str, local_secret

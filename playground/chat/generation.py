@@ -46,9 +46,8 @@ logger = logging.getLogger(__name__)
 
 COALESCE_S = 0.04
 # Under load the window widens: with more than STREAMS_PER_STEP answers streaming in this
-# process it grows in proportion, up to MAX_COALESCE_S. Measured here, Daphne sends at most
-# ~14,000 frames/s to 1,000 sockets; 1,000 answers at 20 tokens/s would otherwise need
-# 20,000 frames per second.
+# process it grows in proportion, up to MAX_COALESCE_S, so the frames a process sends stay
+# within what Daphne can send (see bench/RESULTS.md, streams_1000).
 STREAMS_PER_STEP = 100
 MAX_COALESCE_S = 0.5
 CHECKPOINT_S = 1.0

@@ -121,10 +121,8 @@ def path_ending_at(conversation_id: int, message_id: int | None) -> list[Turn]:
     """The turns from the root of the tree down to the message `message_id`, included.
 
     One query whatever the depth, and only the branch is read: a recursive walk up `parent`
-    in SQL (SQLite and PostgreSQL alike). Walking up in Python costs a query per message,
-    and conversations grow long; reading the whole tree reads every other branch too. The
-    SQL is written out because a send waits for it before its request can leave, and the
-    ORM's building and compiling of the two queries it replaced cost five times their running.
+    in SQL (SQLite and PostgreSQL alike), which the ORM cannot express. Walking up in Python
+    costs a query per message, and reading the whole tree reads every other branch too.
     Raises Message.DoesNotExist if the message is not one of the conversation's.
     """
     if message_id is None:

@@ -18,10 +18,9 @@ from playground.demo.wire import KEEP_ALIVE, ApiError, EventStream, Request, sen
 # Fields that shape the transport rather than the answer: a streamed answer and a whole one
 # to the same request must read the same, so these are not echoed in "Parameters received".
 _NOT_ECHOED = {"model", "messages", "prompt", "stream", "stream_options"}
-# demo-fast sends this many tokens' events per ASGI send. Measured with one httpx client
-# reading the stream through Daphne: one event per send gave about 108,000 events/s inside
-# a stream, 16 per send about 740,000, so a benchmark of the client is not limited by the
-# demo. A stream still arrives as many body chunks, so clients see events split across reads.
+# demo-fast sends this many tokens' events per ASGI send, so a benchmark of the client is not
+# limited by the demo. A stream still arrives as many body chunks, so clients see events split
+# across reads.
 FAST_EVENTS_PER_SEND = 16
 # Let other connections run now and then while demo-fast streams without ever sleeping.
 _FAST_YIELD_EVERY = 32

@@ -274,7 +274,7 @@ def seed_usage(*, rows: int, days: int = 90, seed: int = 1, end: dt.datetime | N
     written = rollups_rebuild(start=end - dt.timedelta(days=days + 1), end=end)
     if connection.vendor == "postgresql":
         # What autovacuum would do later: without statistics on the freshly loaded tables the
-        # planner guessed badly (the latest errors took 84 ms instead of 1 over 1M records).
+        # planner guesses badly.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     return written
