@@ -33,6 +33,7 @@ async for event in events:
 
 
 def run() -> dict[str, float]:
+    from playground.chat.markdown import render_answer
     from playground.chat.models import Conversation, Message
     from tests.factories import MembershipFactory, ProjectFactory
 
@@ -42,10 +43,11 @@ def run() -> dict[str, float]:
         project = ProjectFactory(team=membership.team)
         conversation = Conversation.objects.create(project=project, model="demo-chat", title="Long")
         parent = None
+        html = render_answer(ANSWER)  # kept with each answer, as generation keeps it when an answer ends
         for n in range(500):
             parent = Message.objects.create(conversation=conversation, parent=parent, role="user", content=f"Q{n}?")
             parent = Message.objects.create(
-                conversation=conversation, parent=parent, role="assistant", content=ANSWER, status="done"
+                conversation=conversation, parent=parent, role="assistant", content=ANSWER, html=html, status="done"
             )
         conversation.current_leaf = parent
         conversation.save()
