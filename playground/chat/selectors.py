@@ -9,14 +9,16 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from playground.accounts.models import Role
-from playground.accounts.scoping import scoped_get
+from playground.accounts.scoping import ScopedQuery
 from playground.chat.models import Conversation, Message, Status
+
+# Compiled once: every page of a conversation, its socket's connect and each chat action wait for it.
+_conversations = ScopedQuery(Conversation, team_field="project__team", related=("project__team", "provider"))
 
 
 def conversation_for(user, conversation_id: int, *, role: Role = Role.VIEWER) -> Conversation:
     """The conversation, for a member of its project's team with at least `role` (404/403)."""
-    conversations = Conversation.objects.select_related("project__team", "provider")
-    return scoped_get(user, conversations, role=role, team_field="project__team", pk=conversation_id)
+    return _conversations.get(user, conversation_id, role=role)
 
 
 STOP_RULE = "Only the person who asked, or a team admin or owner, can stop this answer."

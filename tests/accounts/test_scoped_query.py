@@ -1,5 +1,5 @@
-"""conversation_for: the scoping helper's door to a conversation, with its project, team and
-provider read in the same query."""
+"""The scoping helper's compiled query (ScopedQuery), as conversation_for uses it: the same
+door as scoped_get, and the same objects the ORM would have read."""
 
 from __future__ import annotations
 
