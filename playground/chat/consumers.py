@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
 from typing import Any
 
@@ -17,7 +16,6 @@ import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError
 from django.http import Http404
 
 from playground.accounts.models import Role
@@ -26,7 +24,6 @@ from playground.chat.models import Conversation, Message
 from playground.chat.stream_state import SocketStream
 from playground.providers.keys import NoKey
 
-logger = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 256 * 1024
 BURST = 10  # frames a user may send at once…
 PER_SECOND = 2.0  # …refilled at this rate
@@ -199,24 +196,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not isinstance(text, str):
             raise ValidationError("Write a message first.")
         send = await _send_prepare(self.user, self.conversation_id, text, _parent_id(content))
-        try:
-            answer = await database_sync_to_async(services.message_save)(send)
-        except DatabaseError:
-            logger.exception("Could not save a message of conversation %s", self.conversation_id)
-            raise ValidationError("The message could not be saved; try again.") from None
-        question = {"id": answer.parent_id, "text": send.text}
-        self._start(send.conversation, answer, send.request, send.call, question)
+        conversation = send.conversation
 
-    def _start(self, conversation: Conversation, answer: Message, request: dict, call: tuple, question) -> None:
-        announce = {
-            "type": "started",
-            "message": answer.pk,
-            "parent": answer.parent_id,
-            "question": question,
-            "by": self.user.pk,
-        }
+        async def rows() -> tuple[int, dict[str, Any]]:
+            answer = await database_sync_to_async(services.message_save)(send)
+            question = {"id": answer.parent_id, "text": send.text}
+            started = {
+                "type": "started",
+                "message": answer.pk,
+                "parent": answer.parent_id,
+                "question": question,
+                "by": self.user.pk,
+            }
+            return answer.pk, started
+
         endpoint = services.endpoint_of(conversation)
-        generation.start(answer.pk, conversation.pk, request, call, endpoint=endpoint, announce=announce)
+        generation.start_before_rows(conversation.pk, send.request, send.call, rows, endpoint=endpoint)
 
     async def do_regenerate(self, content: dict[str, Any]) -> None:
         self._accepting()
@@ -224,7 +219,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         answer, request, call = await database_sync_to_async(services.message_regenerate)(
             conversation=conversation, user=self.user, message_id=_message_id(content.get("message"))
         )
-        self._start(conversation, answer, request, call, None)
+        announce = {
+            "type": "started",
+            "message": answer.pk,
+            "parent": answer.parent_id,
+            "question": None,
+            "by": self.user.pk,
+        }
+        endpoint = services.endpoint_of(conversation)
+        generation.start(answer.pk, conversation.pk, request, call, endpoint=endpoint, announce=announce)
 
     async def do_stop(self, content: dict[str, Any]) -> None:
         answer = await _answer_to_stop(self.user, self.conversation_id, _message_id(content.get("message")))

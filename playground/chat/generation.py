@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,6 +143,25 @@ def start(
     _register(live, announce)
     live.task = asyncio.get_running_loop().create_task(_run(live, _stream_of(endpoint), request, call))
     return live
+
+
+def start_before_rows(
+    conversation_id: int,
+    request: dict[str, Any],
+    call: tuple,
+    rows: Callable[[], Awaitable[tuple[int, dict[str, Any]]]],
+    *,
+    endpoint: str = "chat",
+) -> asyncio.Task:
+    """Start the upstream call at once and write the answer's rows meanwhile: `rows()`
+    writes them and gives the answer's id and its "started" event. The database work then
+    overlaps the upstream's own time to first token instead of coming before it.
+
+    If writing the rows fails, the upstream call is cancelled and nothing is published.
+    """
+    live = Live(message_id=0, conversation_id=conversation_id, relaying=_spans_processes())
+    live.task = asyncio.get_running_loop().create_task(_run(live, _stream_of(endpoint), request, call, rows=rows))
+    return live.task
 
 
 # --- Stopping the server (SIGTERM) ---------------------------------------------------------
@@ -487,11 +507,84 @@ async def _leave_conversation(loop: asyncio.AbstractEventLoop, conversation_id: 
             task.cancel()
 
 
-async def _run(live: Live, stream, request: dict[str, Any], call: tuple) -> None:
+async def _first_then(first: asyncio.Future, rest: AsyncIterator) -> AsyncIterator:
+    """The event in the done future `first` (or its error), then the rest of the stream."""
+    try:
+        yield await first
+    except StopAsyncIteration:
+        return
+    async for event in rest:
+        yield event
+
+
+async def _run(live: Live, stream, request: dict[str, Any], call: tuple, rows=None) -> None:
     target, context = call
     started = time.monotonic()
     async with stream(target, request, context=context) as answer:
-        await _relay_answer(live, answer, request, started)
+        if rows is None:
+            await _relay_answer(live, answer, answer, request, started)
+            return
+        first = await _first_while_rows(live, rows, answer)
+        if first is None:
+            return
+        joined = _first_then(first, answer)
+        try:
+            await _relay_answer(live, joined, answer, request, started)
+        finally:
+            await joined.aclose()
+
+
+async def _write_rows(live: Live, rows) -> None:
+    live.message_id, announce = await rows()
+    _register(live, announce)
+
+
+def _failed(task: asyncio.Task) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is not None
+
+
+async def _first_while_rows(live: Live, rows, events: AsyncIterator) -> asyncio.Future | None:
+    """Read the answer's first event while another task writes its rows and announces it.
+
+    The first event comes back in a done future (with the call's error if it failed before
+    its first event, cancelled if it was stopped before it), or None when the rows could not
+    be written: the call is cancelled and the sockets told. Reading in this task, not in one
+    of its own, saves the first token a trip through the event loop; and the rows' task
+    starts only after the request has left.
+    """
+    reader = asyncio.current_task()
+    first = asyncio.get_running_loop().create_future()
+    written = asyncio.ensure_future(_write_rows(live, rows))
+
+    def on_written(task: asyncio.Task) -> None:
+        if not first.done() and _failed(task):
+            reader.cancel()  # stop the upstream call: there is no answer to put its text in
+
+    written.add_done_callback(on_written)
+    try:
+        first.set_result(await anext(events))
+    except asyncio.CancelledError:
+        if written.done() and not written.cancelled() and not _failed(written):
+            # Stop before the first token (it finds only answers whose rows are written):
+            # _relay_answer ends the answer as stopped, as it does a Stop mid-stream.
+            reader.uncancel()
+            first.cancel()
+        elif not _failed(written):
+            written.cancel()  # cancelled from elsewhere (the server stopping)
+            raise
+        else:
+            reader.uncancel()  # by on_written
+    except Exception as error:  # the call failed (or ended empty): _relay_answer tells how
+        first.set_exception(error)
+    try:
+        await written
+    except Exception:
+        if first.done():
+            first.exception()  # the call's own outcome does not matter any more
+        logger.exception("Could not save a message of conversation %s", live.conversation_id)
+        hub.publish(live.conversation_id, {"type": "error", "error": "The message could not be saved; try again."})
+        return None
+    return first
 
 
 @dataclass
@@ -578,7 +671,7 @@ def _others(
     return found
 
 
-async def _relay_answer(live: Live, answer, request: dict[str, Any], started: float) -> None:
+async def _relay_answer(live: Live, events: AsyncIterator, answer, request: dict[str, Any], started: float) -> None:
     """Deliver an answer's events as they come, and save it when it ends, however it ends.
 
     `answer` is the call's stream: once it has ended it gives the tokens its usage record
@@ -600,7 +693,7 @@ async def _relay_answer(live: Live, answer, request: dict[str, Any], started: fl
     references = None
     status, error_text = Status.DONE, ""
     try:
-        async for event in answer:
+        async for event in events:
             if type(event) is TextDelta and event.index == 0:
                 if first_token is None:
                     first_token = time.monotonic()

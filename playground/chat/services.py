@@ -183,8 +183,8 @@ class Send:
 def message_prepare(
     *, conversation: Conversation, user, text: str, parent_id: int | None = None, from_root: bool = False
 ) -> Send:
-    """Check a message and build its answer's request, writing nothing (message_save writes
-    the rows, and the call starts after them).
+    """Check a message and build its answer's request, writing nothing yet (reads only), so
+    that the upstream call can start before the rows are written (message_save).
 
     By default the message continues the branch shown; with `parent_id` (Edit & resend) it
     becomes a sibling of that parent's other children, and `from_root` starts a new first

@@ -212,31 +212,105 @@ async def answered_by(server: RawServer, conversation) -> None:
     await sync_to_async(provider.save)()
 
 
-async def test_a_send_whose_rows_cannot_be_saved_reaches_no_provider_and_says_so(conversation, connect, monkeypatch):
+async def frames_of_a_send(server: RawServer, conversation, connect):
+    """A member's socket and the frames of one send answered by `server`, to the answer's end."""
+    await answered_by(server, conversation)
+    socket, _, _ = await connect(conversation)
+    await socket.send_json_to({"type": "send", "text": "Hello"})
+    return socket, await frames_until_done(socket)
+
+
+async def test_the_upstream_call_starts_before_the_answer_is_written(conversation, connect, monkeypatch):
+    """The rows are written while the upstream thinks: here the save waits until the
+    provider has the request, which would never happen if the call came after the save."""
+    from playground.chat import services
+
+    save = services.message_save
+    async with RawServer(Reply(parts=[(0.2, sse_chunks("Hi ", "there"))])) as server:
+
+        def save_once_the_provider_has_the_request(send):
+            server.until_from_thread(lambda server: server.requests)  # never, were the call after the save
+            return save(send)
+
+        monkeypatch.setattr(services, "message_save", save_once_the_provider_has_the_request)
+        socket, frames = await frames_of_a_send(server, conversation, connect)
+    assert frames[0]["type"] == "started" and frames[-1]["status"] == "done"
+    assert (await answer_of(frames))[0] == "Hi there"
+    await socket.disconnect()
+
+
+async def test_an_answer_that_comes_before_its_rows_are_written_arrives_whole(conversation, connect, monkeypatch):
+    """The whole answer is in before the save ends: its first event waits for the rows
+    (the answer's id), and none of it is lost or comes before "started"."""
+    from playground.chat import services
+
+    save = services.message_save
+    async with RawServer(Reply(parts=[(0, sse_chunks("Hi ", "there", ", all"))])) as server:
+
+        def save_after_the_answer_was_sent(send):
+            server.until_from_thread(lambda server: server.parts_sent == 1)  # the whole answer is sent
+            return save(send)
+
+        monkeypatch.setattr(services, "message_save", save_after_the_answer_was_sent)
+        socket, frames = await frames_of_a_send(server, conversation, connect)
+    assert frames[0]["type"] == "started" and frames[-1]["status"] == "done"
+    assert (await answer_of(frames))[0] == "Hi there, all"
+    assert (await saved(frames[0]["message"])).content == "Hi there, all"
+    await socket.disconnect()
+
+
+async def test_rows_that_fail_after_the_first_token_stop_the_call_and_nothing_is_shown(
+    conversation, connect, monkeypatch
+):
     from django.db import DatabaseError
 
     from playground.chat import services
     from playground.usage.models import UsageRecord
 
-    def disk_full(send):
-        raise DatabaseError("database or disk is full")
+    reply = Reply(parts=[(0, sse_chunks("Hi ", done=False, finish=None)), (60, sse_chunks("there"))])
+    async with RawServer(reply) as server:
 
-    save = services.message_save
-    monkeypatch.setattr(services, "message_save", disk_full)  # a failure a test cannot cause for real
-    async with RawServer(Reply(parts=[(0, sse_chunks("Hi"))])) as server:
+        def disk_full_after_the_first_token(send):
+            server.until_from_thread(lambda server: server.parts_sent == 1)  # the first token is sent
+            raise DatabaseError("database or disk is full")  # a failure a test cannot cause for real
+
+        monkeypatch.setattr(services, "message_save", disk_full_after_the_first_token)
         await answered_by(server, conversation)
         socket, _, _ = await connect(conversation)
         await socket.send_json_to({"type": "send", "text": "Hello"})
+        frame = await socket.receive_json_from(timeout=10)
+        assert frame == {"type": "error", "error": "The message could not be saved; try again."}
+        assert await socket.receive_nothing(timeout=0.5)
+        # Recorded as stopped while the provider still had the rest to send, not read to its end.
+        records = await sync_to_async(list)(UsageRecord.objects.values_list("status", flat=True))
+        assert records == ["cancelled"]
+    assert not await sync_to_async(conversation.messages.exists)()
+    await socket.disconnect()
+
+
+async def test_an_answer_whose_rows_cannot_be_saved_cancels_its_upstream_call(conversation, connect, monkeypatch):
+    from django.db import DatabaseError
+
+    from playground.chat import services
+    from playground.usage.models import UsageRecord
+
+    async with RawServer(Reply(parts=[(60, sse_chunks("Hi"))])) as server:  # a provider slow to start
+
+        def disk_full(send):
+            server.until_from_thread(lambda server: server.requests)  # the call is under way
+            raise DatabaseError("database or disk is full")
+
+        monkeypatch.setattr(services, "message_save", disk_full)  # a failure a test cannot cause for real
+        await answered_by(server, conversation)
+        socket, _, _ = await connect(conversation)
+        await socket.send_json_to({"type": "send", "text": "Hello"})
+        # Told at once, not when the provider's first token comes (a minute later).
         frame = await socket.receive_json_from(timeout=20)
         assert frame == {"type": "error", "error": "The message could not be saved; try again."}
-        assert server.requests == []  # nothing was asked of the provider, so nothing to stop or count
-        assert not await sync_to_async(UsageRecord.objects.exists)()
-        assert not await sync_to_async(conversation.messages.exists)()
-        # The socket stays usable: once the database takes writes again, the question goes through.
-        monkeypatch.setattr(services, "message_save", save)
-        await socket.send_json_to({"type": "send", "text": "Hello again"})
-        frames = await frames_until_done(socket)
-        assert frames[-1]["status"] == "done" and len(server.requests) == 1
+        assert server.requests  # the call had started…
+        records = await sync_to_async(list)(UsageRecord.objects.values_list("status", flat=True))
+        assert records == ["cancelled"]  # …and was stopped, not left running
+    assert not await sync_to_async(conversation.messages.exists)()
     await socket.disconnect()
 
 

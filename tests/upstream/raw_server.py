@@ -35,12 +35,14 @@ class RawServer:
         self.connections = 0  # accepted so far
         self.parts_sent = 0  # body pieces written, over all replies
         self._progress = asyncio.Condition()  # notified on each request and each piece sent
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
         self._closing = asyncio.Event()  # set on exit: pauses in replies end at once
         self._handlers: set[asyncio.Task] = set()
         self._writers: set[asyncio.StreamWriter] = set()
 
     async def __aenter__(self) -> RawServer:
+        self._loop = asyncio.get_running_loop()
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.tls)
         return self
 
@@ -63,6 +65,10 @@ class RawServer:
         """Wait until `condition(server)` holds, e.g. `lambda s: s.requests` (TimeoutError after `timeout`)."""
         async with self._progress:
             await asyncio.wait_for(self._progress.wait_for(lambda: condition(self)), timeout)
+
+    def until_from_thread(self, condition: Callable[[RawServer], bool], timeout: float = 10) -> None:
+        """`until`, from a thread other than the server's (a database thread, say)."""
+        asyncio.run_coroutine_threadsafe(self.until(condition, timeout), self._loop).result()
 
     async def _notify(self) -> None:
         async with self._progress:
