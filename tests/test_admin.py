@@ -7,12 +7,16 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from playground.audit.services import audit_record
-from playground.chat.models import Conversation, Message
-from playground.embeddings.models import EmbeddingRun
 from playground.providers.models import ProviderHeader
-from playground.usage.models import Budget, Price
-from tests.factories import ApiKeyFactory, UsageRecordFactory
+from tests.factories import (
+    ApiKeyFactory,
+    AuditEntryFactory,
+    BudgetFactory,
+    EmbeddingRunFactory,
+    MessageFactory,
+    PriceFactory,
+    UsageRecordFactory,
+)
 
 PLAYGROUND_MODELS = [model for model in apps.get_models() if model.__module__.startswith("playground.")]
 # These apps' own admin tests open a change page of each of their models with real objects
@@ -26,12 +30,11 @@ def test_every_model_has_an_admin_page_for_staff(client, django_user_model, team
     UsageRecordFactory(team=team_with_roles.team)
     key = ApiKeyFactory(provider__team=team_with_roles.team)
     ProviderHeader.objects.create(provider=key.provider, name="X-PROJECT-ID", value="p1")
-    conversation = Conversation.objects.create(project=team_with_roles.project, provider=key.provider)
-    Message.objects.create(conversation=conversation, role="user", content="Hello")
-    EmbeddingRun.objects.create(project=team_with_roles.project, model="demo-embed", texts=["a", "b"], text_count=2)
-    Price.objects.create(provider=key.provider, model="demo-chat", input_per_million=1, output_per_million=2)
-    Budget.objects.create(team=team_with_roles.team, kind="tokens", limit=1000)
-    audit_record(actor=team_with_roles.users["admin"], action="key.revoke", obj=key, team=team_with_roles.team)
+    MessageFactory(conversation__project=team_with_roles.project, conversation__provider=key.provider)
+    EmbeddingRunFactory(project=team_with_roles.project, provider=key.provider)
+    PriceFactory(provider=key.provider)
+    BudgetFactory(team=team_with_roles.team)
+    AuditEntryFactory(actor=team_with_roles.users["admin"], action="key.revoke", obj=key, team=team_with_roles.team)
     assert model in admin.site._registry
     opts = model._meta
     response = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))

@@ -56,11 +56,9 @@ def test_each_installation_gets_its_own_password(db):
 
 
 def test_answers_left_streaming_by_a_stopped_server_become_interrupted_with_their_text(db):
-    from playground.chat.models import Conversation, Message
-    from tests.factories import ProjectFactory
+    from tests.factories import MessageFactory
 
-    conversation = Conversation.objects.create(project=ProjectFactory())
-    left = Message.objects.create(conversation=conversation, role="assistant", status="streaming", content="Half an")
+    left = MessageFactory(role="assistant", status="streaming", content="Half an")
     output = bootstrap()
     left.refresh_from_db()
     assert left.status == "interrupted" and left.content == "Half an"

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from playground.accounts.models import Role
 from tests.access import ACTORS, assert_access
-from tests.factories import MembershipFactory
+from tests.factories import ConversationFactory, MembershipFactory
 
 # (url name, method, lowest role allowed, form data); {team}, {project} and {target} are
 # filled in with the team's ids; target is a plain member other than the actor.
@@ -91,7 +91,7 @@ def test_the_scoping_helper_gives_each_person_their_own_role(team_with_roles):
     from playground.chat.models import Conversation
 
     team, project = team_with_roles.team, team_with_roles.project
-    conversation = Conversation.objects.create(project=project)
+    conversation = ConversationFactory(project=project)
     for role in Role:
         user = team_with_roles.users[role.value]
         assert team_for(user, team.pk).member_role == role

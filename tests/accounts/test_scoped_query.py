@@ -10,9 +10,9 @@ from django.db.models import Model
 from django.http import Http404
 
 from playground.accounts.models import Role
-from playground.chat.models import Conversation, Message
+from playground.chat.models import Conversation
 from playground.chat.selectors import conversation_for
-from tests.factories import ProviderFactory
+from tests.factories import ConversationFactory, MessageFactory, ProviderFactory
 
 
 def _fields(obj: Model) -> dict:
@@ -20,7 +20,7 @@ def _fields(obj: Model) -> dict:
 
 
 def test_each_person_gets_their_own_role_and_a_non_member_nothing(team_with_roles):
-    conversation = Conversation.objects.create(project=team_with_roles.project)
+    conversation = ConversationFactory(project=team_with_roles.project)
     for role in Role:
         user = team_with_roles.users[role.value]
         assert conversation_for(user, conversation.pk).member_role == role
@@ -41,15 +41,14 @@ def test_an_id_that_names_nothing_is_not_found(team_with_roles):
 
 def test_it_reads_what_the_orm_reads_with_the_related_objects_loaded(team_with_roles, django_assert_num_queries):
     provider = ProviderFactory(team=team_with_roles.team, name="Demo", profile="demo", allow_local=True)
-    conversation = Conversation.objects.create(
+    conversation = ConversationFactory(
         project=team_with_roles.project,
         provider=provider,
-        model="demo-chat",
         params={"temperature": 0.5, "stop": ["\n"], "nested": {"a": [1, None, True]}},
         system="Be brief.",
         title="Ünïcode title",
     )
-    leaf = Message.objects.create(conversation=conversation, role="user", content="Hi")
+    leaf = MessageFactory(conversation=conversation, content="Hi")
     conversation.current_leaf = leaf
     conversation.save()
     expected = Conversation.objects.select_related("project__team", "provider").get(pk=conversation.pk)
@@ -69,7 +68,7 @@ def test_it_reads_what_the_orm_reads_with_the_related_objects_loaded(team_with_r
 
 
 def test_a_conversation_without_a_provider_has_none_without_a_query(team_with_roles, django_assert_num_queries):
-    conversation = Conversation.objects.create(project=team_with_roles.project)
+    conversation = ConversationFactory(project=team_with_roles.project, provider=None)
     with django_assert_num_queries(1):
         found = conversation_for(team_with_roles.users["viewer"], conversation.pk)
         assert found.provider is None

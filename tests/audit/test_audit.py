@@ -10,11 +10,17 @@ import pytest
 from django.urls import reverse
 
 from playground.audit.models import AuditEntry
-from playground.chat.models import Conversation
 from playground.prompts.models import Prompt
 from playground.providers.models import ApiKey, Provider
 from playground.usage.models import Budget, Price
-from tests.factories import MembershipFactory, ProviderFactory, UserFactory
+from tests.factories import (
+    AuditEntryFactory,
+    ConversationFactory,
+    MembershipFactory,
+    PromptFactory,
+    ProviderFactory,
+    UserFactory,
+)
 
 SECRET = "sk-live-AUDIT-secret-key-0123456789abcdefWXYZ"
 HEADER_SECRET = "proj_AUDIT_header_secret_4242"
@@ -135,15 +141,12 @@ def test_budgets_and_prices_set_and_removed(admin_client, team_with_roles):
 
 
 def test_deleted_prompts_and_conversations(admin_client, team_with_roles):
-    from playground.prompts.services import Content, prompt_create
-
-    admin = team_with_roles.users["admin"]
-    prompt = prompt_create(team=team_with_roles.team, user=admin, name="Greeting", content=Content(messages=[]))
+    prompt = PromptFactory(team=team_with_roles.team, owner=team_with_roles.users["admin"], name="Greeting")
     admin_client.post(reverse("prompt_delete", args=[prompt.pk]))
     assert last("prompt.delete").changes == [("deleted", False, True)]
     admin_client.post(reverse("prompt_undelete", args=[prompt.pk]))
     assert last("prompt.restore").changes == [("deleted", True, False)]
-    conversation = Conversation.objects.create(project=team_with_roles.project, title="Plans")
+    conversation = ConversationFactory(project=team_with_roles.project, title="Plans")
     admin_client.post(reverse("conversation_delete", args=[conversation.pk]))
     entry = last("conversation.delete")
     assert entry.object_label == "Plans" and entry.before == {"title": "Plans", "project": "Launch", "messages": 0}
@@ -182,12 +185,10 @@ def test_bytes_cannot_be_logged(team_with_roles):
 
 
 def test_team_admins_see_their_teams_entries_and_staff_all(client, team_with_roles):
-    from playground.audit.services import audit_record
-
     team, admin = team_with_roles.team, team_with_roles.users["admin"]
     other = MembershipFactory(role="owner").team
-    audit_record(actor=admin, action="budget.set", team=team, label="ours", after={"limit": "1"})
-    audit_record(actor=None, action="budget.set", team=other, label="theirs", after={"limit": "2"})
+    AuditEntryFactory(actor=admin, action="budget.set", team=team, label="ours", after={"limit": "1"})
+    AuditEntryFactory(actor=None, action="budget.set", team=other, label="theirs", after={"limit": "2"})
     client.force_login(admin)
     page = client.get(reverse("audit_list")).content.decode()
     assert "ours" in page and "theirs" not in page
@@ -198,11 +199,9 @@ def test_team_admins_see_their_teams_entries_and_staff_all(client, team_with_rol
 
 
 def test_the_list_filters_by_action_actor_team_and_date(client, team_with_roles):
-    from playground.audit.services import audit_record
-
     team, admin, owner = team_with_roles.team, team_with_roles.users["admin"], team_with_roles.users["owner"]
-    audit_record(actor=admin, action="budget.set", team=team, label="budget by admin")
-    audit_record(actor=owner, action="price.set", team=team, label="price by owner")
+    AuditEntryFactory(actor=admin, action="budget.set", team=team, label="budget by admin")
+    AuditEntryFactory(actor=owner, action="price.set", team=team, label="price by owner")
     client.force_login(owner)
     url = reverse("audit_list")
 

@@ -13,11 +13,12 @@ from websockets.asyncio.client import connect as ws_connect
 
 from playground.asgi import application
 from playground.chat.models import Conversation
+from tests.factories import ConversationFactory
 
 
 @pytest.fixture
 def conversation(transactional_db, team_with_roles, demo_provider):
-    return Conversation.objects.create(project=team_with_roles.project, provider=demo_provider, model="demo-chat")
+    return ConversationFactory(project=team_with_roles.project, provider=demo_provider)
 
 
 @pytest.fixture

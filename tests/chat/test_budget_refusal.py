@@ -6,14 +6,14 @@ from __future__ import annotations
 from asgiref.sync import sync_to_async
 
 from playground.chat.models import Message
-from playground.usage.models import Budget, UsageRecord
+from playground.usage.models import UsageRecord
 from tests.chat.conftest import frames_until_done
-from tests.factories import UsageRecordFactory
+from tests.factories import BudgetFactory, UsageRecordFactory
 
 
 async def test_a_used_up_budget_refuses_the_answer_with_its_message(conversation, connect, team_with_roles):
     team, member = team_with_roles.team, team_with_roles.users["member"]
-    await sync_to_async(Budget.objects.create)(team=team, user=member, kind="tokens", limit=40)
+    await sync_to_async(BudgetFactory)(team=team, user=member, limit=40)
     await sync_to_async(UsageRecordFactory)(team=team, user=member)  # 12 + 30 tokens
     socket, _, _ = await connect(conversation, "member")
     await socket.send_json_to({"type": "send", "text": "Hello"})

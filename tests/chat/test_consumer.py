@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 
 from playground.chat.models import Message
 from tests.chat.conftest import frames_until_done
-from tests.factories import MembershipFactory
+from tests.factories import ConversationFactory, MembershipFactory, MessageFactory
 from tests.upstream.raw_server import RawServer, Reply, sse_chunks
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -373,8 +373,8 @@ async def test_edit_and_resend_makes_a_sibling_question_and_keeps_the_old_one(co
 
 async def test_a_message_of_another_conversation_cannot_be_the_parent_of_a_resend(conversation, connect):
     def elsewhere() -> int:
-        other = type(conversation).objects.create(project=conversation.project, provider=conversation.provider)
-        return Message.objects.create(conversation=other, role="user", content="Somewhere else").pk
+        other = ConversationFactory(project=conversation.project, provider=conversation.provider)
+        return MessageFactory(conversation=other, content="Somewhere else").pk
 
     foreign = await sync_to_async(elsewhere)()
     socket, _, _ = await connect(conversation)
@@ -431,9 +431,9 @@ async def test_an_answer_whose_worker_died_ends_for_its_watchers_without_a_reloa
     from django.utils import timezone
 
     def orphan_and_live():
-        question = Message.objects.create(conversation=conversation, role="user", content="Hi")
+        question = MessageFactory(conversation=conversation, content="Hi")
         past, future = timezone.now() - timedelta(seconds=1), timezone.now() + timedelta(minutes=5)
-        orphan = Message.objects.create(
+        orphan = MessageFactory(
             conversation=conversation,
             parent=question,
             role="assistant",
@@ -442,7 +442,7 @@ async def test_an_answer_whose_worker_died_ends_for_its_watchers_without_a_reloa
             seq=3,
             lease_until=past,
         )
-        live = Message.objects.create(
+        live = MessageFactory(
             conversation=conversation, parent=question, role="assistant", status="streaming", lease_until=future
         )
         return orphan, live

@@ -15,7 +15,7 @@ from playground.chat import generation
 from playground.chat.models import Conversation, Message
 from playground.chat.selectors import STOP_RULE
 from tests.chat.conftest import frames_until_done
-from tests.factories import SHARED_KEY, ApiKeyFactory, MembershipFactory, ProjectFactory, ProviderFactory
+from tests.factories import SHARED_KEY, ApiKeyFactory, ConversationFactory, MembershipFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,16 +53,12 @@ def long_conversation(conversation):
     return conversation
 
 
-def another_conversation(project, **fields) -> Conversation:
-    return Conversation.objects.create(project=project, **fields)
-
-
 def another_teams_conversation(team_with_roles, demo_upstream_url) -> Conversation:
     """A conversation of the outsider's own team, on a demo provider of that team."""
     team = team_with_roles.users["nonmember"].memberships.get().team
     provider = ProviderFactory(team=team, base_url=demo_upstream_url, profile="demo", allow_local=True)
     ApiKeyFactory(provider=provider, owner=None, plain=SHARED_KEY)
-    return Conversation.objects.create(project=ProjectFactory(team=team), provider=provider, model="demo-long")
+    return ConversationFactory(project__team=team, provider=provider, model="demo-long")
 
 
 def tree() -> dict:
@@ -112,8 +108,8 @@ async def test_every_action_with_an_id_from_elsewhere_gets_an_error_and_changes_
     socket, _, _ = await connect(conversation, who="member")
     await ask(socket, "Hello")
     await frames_until_done(socket)
-    teams = await sync_to_async(another_conversation)(
-        conversation.project, provider=conversation.provider, model="demo-long"
+    teams = await sync_to_async(ConversationFactory)(
+        project=conversation.project, provider=conversation.provider, model="demo-long"
     )
     theirs = await sync_to_async(another_teams_conversation)(team_with_roles, demo_upstream_url)
     teams_socket, _, _ = await connect(teams, who="owner")

@@ -6,17 +6,17 @@ import importlib
 
 from django.apps import apps
 
-from playground.chat.models import Conversation, Message
+from tests.factories import ConversationFactory, MessageFactory
 
 migration = importlib.import_module("playground.chat.migrations.0006_render_finished_answers")
 
 
 def test_finished_answers_without_html_get_it_and_nothing_else_changes(team_with_roles):
-    conversation = Conversation.objects.create(project=team_with_roles.project)
-    question = Message.objects.create(conversation=conversation, role="user", content="**hi**")
-    old = Message.objects.create(conversation=conversation, role="assistant", content="**bold** <script>x</script>")
-    live = Message.objects.create(conversation=conversation, role="assistant", content="**so far**", status="streaming")
-    kept = Message.objects.create(conversation=conversation, role="assistant", content="x", html="<p>kept</p>")
+    conversation = ConversationFactory(project=team_with_roles.project)
+    question = MessageFactory(conversation=conversation, content="**hi**")
+    old = MessageFactory(conversation=conversation, role="assistant", content="**bold** <script>x</script>")
+    live = MessageFactory(conversation=conversation, role="assistant", content="**so far**", status="streaming")
+    kept = MessageFactory(conversation=conversation, role="assistant", content="x", html="<p>kept</p>")
 
     migration.render_finished_answers(apps, None)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from playground.chat.models import Conversation, Mode
-from tests.factories import ProviderFactory
+from playground.chat.models import Mode
+from tests.factories import ConversationFactory, ProviderFactory
 
 
 @pytest.fixture
 def conversation(team_with_roles):
     demo = ProviderFactory(team=team_with_roles.team, name="Demo", profile="demo", default_model="demo-chat")
-    return Conversation.objects.create(project=team_with_roles.project, provider=demo, model="demo-chat")
+    return ConversationFactory(project=team_with_roles.project, provider=demo)
 
 
 @pytest.fixture

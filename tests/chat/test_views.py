@@ -15,7 +15,7 @@ from playground.accounts.models import Role
 from playground.chat.models import Conversation, Message
 from tests.access import ACTORS, assert_access
 from tests.chat.conftest import frames_until_done
-from tests.factories import ApiKeyFactory, ProjectFactory, ProviderFactory
+from tests.factories import ApiKeyFactory, ConversationFactory, MessageFactory, PriceFactory, ProviderFactory
 from tests.upstream.raw_server import RawServer, Reply, sse_chunks
 
 ENDPOINTS = [
@@ -42,12 +42,10 @@ def chat(team_with_roles):
         default_model="demo-chat",
     )
     ApiKeyFactory(provider=provider, owner=None)
-    conversation = Conversation.objects.create(project=team_with_roles.project, provider=provider, model="demo-chat")
-    question = Message.objects.create(conversation=conversation, role="user", content="Which colour is the sky?")
-    first = Message.objects.create(
-        conversation=conversation, parent=question, role="assistant", content="Blue, mostly."
-    )
-    second = Message.objects.create(conversation=conversation, parent=question, role="assistant", content="Grey today.")
+    conversation = ConversationFactory(project=team_with_roles.project, provider=provider)
+    question = MessageFactory(conversation=conversation, content="Which colour is the sky?")
+    first = MessageFactory(conversation=conversation, parent=question, role="assistant", content="Blue, mostly.")
+    second = MessageFactory(conversation=conversation, parent=question, role="assistant", content="Grey today.")
     conversation.current_leaf = second
     conversation.save()
     return conversation, first, second
@@ -80,7 +78,7 @@ def test_access(client, team_with_roles, chat, actor, name, method, lowest_role,
 
 def test_search_finds_titles_and_message_text(client, team_with_roles, chat):
     conversation, _, _ = chat
-    Conversation.objects.create(project=conversation.project, title="Unrelated")
+    ConversationFactory(project=conversation.project, title="Unrelated")
     client.force_login(team_with_roles.users["viewer"])
     url = reverse("conversation_list", args=[conversation.project_id])
     found = client.get(url, {"q": "grey"}).content.decode()
@@ -111,10 +109,8 @@ def test_a_viewer_sees_which_version_is_shown_but_cannot_switch_it_for_everyone(
 
 def test_switching_to_a_message_of_another_conversation_is_not_found_and_changes_nothing(client, team_with_roles, chat):
     conversation, _, second = chat
-    elsewhere = Conversation.objects.create(project=conversation.project)
-    own_team_message = Message.objects.create(conversation=elsewhere, role="user", content="Elsewhere")
-    foreign = Conversation.objects.create(project=ProjectFactory())
-    foreign_message = Message.objects.create(conversation=foreign, role="user", content="Theirs")
+    own_team_message = MessageFactory(conversation__project=conversation.project, content="Elsewhere")
+    foreign_message = MessageFactory(content="Theirs")  # in another team's conversation
     client.force_login(team_with_roles.users["owner"])
     for message_id in (own_team_message.pk, foreign_message.pk, foreign_message.pk + 1000):
         response = client.post(reverse("conversation_branch", args=[conversation.pk, message_id]))
@@ -165,7 +161,7 @@ def test_the_request_replays_history_only_where_the_api_allows_it(team_with_role
     from playground.chat.services import path_to, request_for
 
     conversation, first, _ = chat
-    follow_up = Message.objects.create(conversation=conversation, parent=first, role="user", content="Why?")
+    follow_up = MessageFactory(conversation=conversation, parent=first, content="Why?")
     conversation.system = "Be brief."
     body = request_for(conversation, path_to(follow_up))
     assert [m["role"] for m in body["messages"]] == ["system", "user", "assistant", "user"]
@@ -183,7 +179,7 @@ def test_a_long_conversation_replays_its_branch_in_order_with_one_query(
     cursor, expected = first, ["Which colour is the sky?", "Blue, mostly."]
     for turn in range(40):
         role = "user" if turn % 2 == 0 else "assistant"
-        cursor = Message.objects.create(conversation=conversation, parent=cursor, role=role, content=f"turn {turn}")
+        cursor = MessageFactory(conversation=conversation, parent=cursor, role=role, content=f"turn {turn}")
         expected.append(f"turn {turn}")
     with django_assert_num_queries(1):
         path = path_to(cursor)
@@ -197,7 +193,7 @@ def a_long_conversation(conversation, turns: int) -> list[Message]:
     made = []
     for n in range(turns):
         role = "user" if n % 2 == 0 else "assistant"
-        cursor = Message.objects.create(conversation=conversation, parent=cursor, role=role, content=f"Turn {n} here.")
+        cursor = MessageFactory(conversation=conversation, parent=cursor, role=role, content=f"Turn {n} here.")
         made.append(cursor)
     conversation.current_leaf = cursor
     conversation.save()
@@ -246,8 +242,6 @@ def test_earlier_messages_need_a_message_to_come_before(client, team_with_roles,
 
 
 def test_an_answer_shows_its_cost_at_the_models_price_or_no_price(client, team_with_roles, chat):
-    from playground.usage.models import Price
-
     conversation, _, second = chat
     second.model, second.prompt_tokens, second.completion_tokens = "demo-chat", 1_000, 2_000
     second.save()
@@ -255,7 +249,7 @@ def test_an_answer_shows_its_cost_at_the_models_price_or_no_price(client, team_w
     url = reverse("conversation_detail", args=[conversation.pk])
     fragment = reverse("message_fragment", args=[second.pk])
     assert "cost no price" in client.get(url).content.decode()
-    Price.objects.create(provider=conversation.provider, model="demo-chat", input_per_million=2, output_per_million=8)
+    PriceFactory(provider=conversation.provider, input_per_million=2, output_per_million=8)
     # 1,000 × 2 / 1M + 2,000 × 8 / 1M = 0.018
     assert "cost 0.0180 USD" in client.get(url).content.decode()
     assert "cost 0.0180 USD" in client.get(fragment).content.decode()
@@ -291,7 +285,7 @@ def test_the_list_shows_the_newest_conversation_first(client, team_with_roles, c
     conversation, _, _ = chat
     conversation.title = "Older"
     conversation.save()
-    Conversation.objects.create(project=conversation.project, title="Newer")
+    ConversationFactory(project=conversation.project, title="Newer")
     client.force_login(team_with_roles.users["viewer"])
     page = client.get(reverse("conversation_list", args=[conversation.project_id])).content.decode()
     assert page.index("Newer") < page.index("Older")
@@ -301,7 +295,7 @@ def test_the_first_question_titles_a_new_conversation(team_with_roles, chat):
     from playground.chat import services
 
     conversation, _, _ = chat
-    fresh = Conversation.objects.create(project=conversation.project, provider=conversation.provider, model="demo-chat")
+    fresh = ConversationFactory(project=conversation.project, provider=conversation.provider)
     user = team_with_roles.users["member"]
     services.message_send(conversation=fresh, user=user, text="Why is the sky blue?\nAnd why at noon?")
     fresh.refresh_from_db()

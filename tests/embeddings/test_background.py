@@ -15,7 +15,7 @@ from django.utils import timezone
 from playground.embeddings import services
 from playground.embeddings.models import EmbeddingRun, Status
 from playground.upstream.client import remember_server_loop
-from tests.factories import ApiKeyFactory, ProviderFactory
+from tests.factories import ApiKeyFactory, EmbeddingRunFactory, ProviderFactory
 from tests.upstream.raw_server import RawServer, Reply
 
 
@@ -70,9 +70,7 @@ async def test_on_the_server_loop_the_run_continues_after_the_request_and_its_pr
 
 def test_a_waiting_run_page_polls_its_progress(client, team_with_roles):
     member = team_with_roles.users["member"]
-    run = EmbeddingRun.objects.create(
-        project=team_with_roles.project, user=member, model="m", texts=["a", "b"], text_count=2, status=Status.RUNNING
-    )
+    run = EmbeddingRunFactory(project=team_with_roles.project, user=member, texts=["a", "b"], status=Status.RUNNING)
     client.force_login(member)
     page = client.get(reverse("embedding_run_detail", args=[run.pk])).content.decode()
     assert f'hx-get="{reverse("embedding_run_progress", args=[run.pk])}"' in page
@@ -81,9 +79,7 @@ def test_a_waiting_run_page_polls_its_progress(client, team_with_roles):
 
 def test_a_run_left_running_by_a_stopped_server_is_shown_as_interrupted(client, team_with_roles, settings):
     member = team_with_roles.users["member"]
-    run = EmbeddingRun.objects.create(
-        project=team_with_roles.project, user=member, model="m", texts=["a"], text_count=1, status=Status.RUNNING
-    )
+    run = EmbeddingRunFactory(project=team_with_roles.project, user=member, texts=["a"], status=Status.RUNNING)
     long_ago = timezone.now() - timedelta(seconds=settings.UPSTREAM_TOTAL_TIMEOUT + 120)
     EmbeddingRun.objects.filter(pk=run.pk).update(updated_at=long_ago)
     client.force_login(team_with_roles.users["viewer"])

@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from playground.demo.embeddings import embed
 from playground.embeddings import charts, maths
-from playground.embeddings.models import EmbeddingRun
 from playground.usage.models import UsageRecord
 from tests.embeddings.conftest import TOPICS, finished_run
+from tests.factories import EmbeddingRunFactory
 
 TEXTS = [text for texts in TOPICS.values() for text in texts]
 LABELS = [topic for topic, texts in TOPICS.items() for _ in texts]
@@ -165,7 +165,7 @@ def test_the_similarity_csv_is_the_cosine_matrix_with_texts_on_both_sides(client
 
 
 def test_downloads_of_a_run_without_vectors_are_not_found(client, project, member):
-    run = EmbeddingRun.objects.create(project=project, user=member, model="m", texts=["a"], text_count=1)
+    run = EmbeddingRunFactory(project=project, user=member, texts=["a"])
     client.force_login(member)
     assert client.get(reverse("embedding_run_vectors_csv", args=[run.pk])).status_code == 404
     assert client.get(reverse("embedding_run_similarity_csv", args=[run.pk])).status_code == 404

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from playground.images import storage
-from playground.images.models import GeneratedImage, ImageGeneration
+from playground.images.models import GeneratedImage
+from tests.factories import ImageGenerationFactory
 
 
 def png_bytes(width: int = 64, height: int = 48, colour=(200, 60, 30)) -> bytes:
@@ -30,9 +31,10 @@ def make_image(team_with_roles):
 
     def make(user: str = "member", *, prompt: str = "A red fox in the snow", colour=(200, 60, 30), project=None):
         stored = storage.store(png_bytes(colour=colour))
-        generation = ImageGeneration.objects.create(
+        generation = ImageGenerationFactory(
             project=project or team_with_roles.project,
             user=team_with_roles.users[user],
+            provider=None,
             provider_name="Demo",
             model="demo-image",
             prompt=prompt,

@@ -9,8 +9,7 @@ import pytest
 from django.urls import reverse
 
 from playground.images.forms import generate_forms
-from playground.images.models import ImageGeneration
-from tests.factories import ProjectFactory, ProviderFactory
+from tests.factories import ImageGenerationFactory, ProviderFactory
 
 
 def options(html: str, name: str) -> list[str]:
@@ -95,11 +94,10 @@ def test_a_required_model_is_asked_for_beside_the_model_box(team_with_roles, ion
 
 
 def test_use_these_settings_again_fills_the_form(client, team_with_roles, openai):
-    generation = ImageGeneration.objects.create(
+    generation = ImageGenerationFactory(
         project=team_with_roles.project,
         user=team_with_roles.users["admin"],
         provider=openai,
-        provider_name="OpenAI",
         model="gpt-image-1",
         prompt="A watercolour harbour",
         params={"size": "1536x1024", "n": 2, "quality": "high"},
@@ -113,14 +111,14 @@ def test_use_these_settings_again_fills_the_form(client, team_with_roles, openai
 
 
 def test_settings_of_another_projects_generation_are_not_found(client, team_with_roles, openai):
-    elsewhere = ImageGeneration.objects.create(project=ProjectFactory(), prompt="Secret", model="x")
+    elsewhere = ImageGenerationFactory(prompt="Secret")
     client.force_login(team_with_roles.users["member"])
     url = reverse("image_gallery", args=[team_with_roles.project.pk])
     assert client.get(url, {"again": elsewhere.pk}).status_code == 404
 
 
 def test_settings_of_a_deleted_provider_keep_only_the_prompt(client, team_with_roles, ionos, openai):
-    generation = ImageGeneration.objects.create(
+    generation = ImageGenerationFactory(
         project=team_with_roles.project, provider=None, model="old-model", prompt="A kite", params={"size": "9x9"}
     )
     html = gallery(client, team_with_roles, again=generation.pk)

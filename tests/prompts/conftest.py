@@ -7,23 +7,17 @@ import pytest
 from playground.prompts import services
 from playground.prompts.models import Visibility
 from tests.chat.conftest import connect, fresh_rate_limits  # noqa: F401  (fixtures shared with the chat tests)
-from tests.factories import ApiKeyFactory, ProviderFactory
+from tests.factories import ApiKeyFactory, PromptFactory, ProviderFactory
 
 ARTICLE = [
     {"role": "user", "content": "Summarise this article about {{topic}} in {{length}} words:\n\n{{article}}"},
 ]
 
 
-def make_prompt(team, user, *, name="Summary", visibility=Visibility.TEAM, messages=None, provider=None, **content):
-    content.setdefault("model", "demo-chat")
-    content.setdefault("variables", {"length": {"description": "How many words", "default": "50"}})
-    return services.prompt_create(
-        team=team,
-        user=user,
-        name=name,
-        visibility=visibility,
-        tags=["summaries"],
-        content=services.Content(messages=messages or list(ARTICLE), provider=provider, **content),
+def make_prompt(team, user, *, name="Summary", messages=None, **fields):
+    fields.setdefault("variables", {"length": {"description": "How many words", "default": "50"}})
+    return PromptFactory(
+        team=team, owner=user, name=name, tags=["summaries"], messages=messages or list(ARTICLE), **fields
     )
 
 

@@ -10,14 +10,14 @@ from django.urls import reverse
 from playground.chat import generation
 from playground.chat.models import Conversation, Message
 from playground.prompts.models import Prompt
-from tests.factories import ProjectFactory, TeamFactory
+from tests.factories import ConversationFactory, MessageFactory
 from tests.prompts.conftest import make_prompt
 
 
 @pytest.fixture
 def chat_with_branches(team_with_roles, offline_provider):
     """A conversation with a system prompt, two turns on the branch shown and an older answer beside it."""
-    conversation = Conversation.objects.create(
+    conversation = ConversationFactory(
         project=team_with_roles.project,
         provider=offline_provider,
         model="demo-fast",
@@ -26,7 +26,7 @@ def chat_with_branches(team_with_roles, offline_provider):
     )
 
     def add(parent, role, content, **extra):
-        return Message.objects.create(conversation=conversation, parent=parent, role=role, content=content, **extra)
+        return MessageFactory(conversation=conversation, parent=parent, role=role, content=content, **extra)
 
     first = add(None, "user", "What is a knot?")
     add(first, "assistant", "An older answer on another branch.")
@@ -63,8 +63,7 @@ def test_save_as_prompt_fills_the_form_from_the_conversation(client, team_with_r
 
 @pytest.mark.django_db
 def test_save_as_prompt_refuses_a_conversation_of_another_team(client, team_with_roles):
-    other_project = ProjectFactory(team=TeamFactory())
-    foreign = Conversation.objects.create(project=other_project, system="Secret")
+    foreign = ConversationFactory(system="Secret")  # of another team
     client.force_login(team_with_roles.users["member"])
     url = reverse("prompt_create", args=[team_with_roles.team.pk]) + f"?conversation={foreign.pk}"
     assert client.get(url).status_code == 404

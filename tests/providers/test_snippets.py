@@ -19,10 +19,9 @@ from django.urls import reverse
 
 from playground import upstream
 from playground.chat import services
-from playground.chat.models import Conversation
 from playground.providers.models import ProviderHeader
 from playground.providers.snippets import SAMPLE_TEXT, SDK_KEYWORDS, SDK_METHODS
-from tests.factories import SHARED_KEY, ProviderFactory
+from tests.factories import SHARED_KEY, ConversationFactory, ProviderFactory
 from tests.upstream.raw_server import RawServer, Reply, sse_chunks
 
 RUN_TIMEOUT_S = 60
@@ -95,9 +94,7 @@ async def test_the_httpx_snippet_runs_and_sends_exactly_what_the_chat_sends(
         assert returncode == 0, err
 
         # The chat, with the same parameters saved through its own settings form.
-        conversation = await sync_to_async(Conversation.objects.create)(
-            project=team_with_roles.project, provider=demo_provider, model="demo-chat"
-        )
+        conversation = await sync_to_async(ConversationFactory)(project=team_with_roles.project, provider=demo_provider)
         settings = {"provider": demo_provider.pk, "model": "demo-chat", "mode": "chat"}
         settings.update({f"p-{name}": value for name, value in FIELDS.items()})
         await sync_to_async(member_client.post)(reverse("conversation_detail", args=[conversation.pk]), settings)

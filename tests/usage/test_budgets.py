@@ -15,8 +15,16 @@ from django.utils import timezone
 from playground.providers.keys import target_for
 from playground.upstream import CallContext, Target, chat, embeddings, errors, stream_chat
 from playground.usage.budgets import budget_check, budget_warning
-from playground.usage.models import Budget, Price, UsageRecord
-from tests.factories import ApiKeyFactory, MembershipFactory, ProviderFactory, UsageRecordFactory
+from playground.usage.models import Budget, UsageRecord
+from tests.factories import (
+    ApiKeyFactory,
+    BudgetFactory,
+    ConversationFactory,
+    MembershipFactory,
+    PriceFactory,
+    ProviderFactory,
+    UsageRecordFactory,
+)
 from tests.upstream.raw_server import RawServer, Reply, json_reply, sse_chunks
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,7 +62,7 @@ async def call(server, team, user):
 
 
 async def test_a_call_just_under_the_limit_goes_and_one_at_it_is_refused(team, member):
-    await sync_to_async(Budget.objects.create)(team=team, kind="tokens", limit=1_000_000)
+    await sync_to_async(BudgetFactory)(team=team, limit=1_000_000)
     await sync_to_async(used)(team, member, 999_999)
     async with RawServer(json_reply(200, ANSWER)) as server:
         assert (await call(server, team, member)).text == "hi"  # 999,999 < 1,000,000: it may go
@@ -72,7 +80,7 @@ async def test_a_call_just_under_the_limit_goes_and_one_at_it_is_refused(team, m
 
 
 async def test_exactly_at_the_limit_is_used_up(team, member):
-    await sync_to_async(Budget.objects.create)(team=team, kind="tokens", limit=500)
+    await sync_to_async(BudgetFactory)(team=team, limit=500)
     await sync_to_async(used)(team, member, 499)
     assert await sync_to_async(budget_check)(team_id=team.pk, user_id=member.pk) is None
     await sync_to_async(used)(team, member, 1)
@@ -81,7 +89,7 @@ async def test_exactly_at_the_limit_is_used_up(team, member):
 
 
 async def test_refused_calls_do_not_count(team, member):
-    await sync_to_async(Budget.objects.create)(team=team, kind="tokens", limit=100)
+    await sync_to_async(BudgetFactory)(team=team, limit=100)
     await sync_to_async(used)(team, member, 100)
     async with RawServer(json_reply(200, ANSWER)) as server:
         for _ in range(3):
@@ -93,7 +101,7 @@ async def test_refused_calls_do_not_count(team, member):
 
 
 async def test_streams_and_other_endpoints_are_refused_too(team, member):
-    await sync_to_async(Budget.objects.create)(team=team, kind="tokens", limit=10)
+    await sync_to_async(BudgetFactory)(team=team, limit=10)
     await sync_to_async(used)(team, member, 10)
     target = Target(base_url="http://127.0.0.1:9/v1", api_key="sk-test", allow_local=True, name="Nowhere")
     with pytest.raises(errors.BudgetExceeded):
@@ -110,7 +118,7 @@ async def test_streams_and_other_endpoints_are_refused_too(team, member):
 
 async def test_a_persons_budget_limits_that_person_only(team, team_with_roles, member):
     owner = team_with_roles.users["owner"]
-    await sync_to_async(Budget.objects.create)(team=team, user=member, kind="tokens", limit=50)
+    await sync_to_async(BudgetFactory)(team=team, user=member, limit=50)
     await sync_to_async(used)(team, member, 50)
     await sync_to_async(used)(team, owner, 5_000)
     async with RawServer(json_reply(200, ANSWER)) as server:
@@ -121,8 +129,8 @@ async def test_a_persons_budget_limits_that_person_only(team, team_with_roles, m
 
 def test_a_cost_budget_counts_priced_calls_at_todays_price(team, member):
     demo_provider = ProviderFactory(team=team)
-    Price.objects.create(provider=demo_provider, model="gpt-4o", input_per_million=10, output_per_million=30)
-    Budget.objects.create(team=team, kind="cost", limit=Decimal("0.02"))
+    PriceFactory(provider=demo_provider, model="gpt-4o", input_per_million=10, output_per_million=30)
+    BudgetFactory(team=team, kind="cost", limit=Decimal("0.02"))
     # 1,000 in and 1,000 out: 0.01 + 0.03 = 0.04; the unpriced model does not count.
     used(team, member, 2_000, provider_id=demo_provider.pk, model="gpt-4o")
     used(team, member, 10_000_000, provider_id=demo_provider.pk, model="free-model")
@@ -132,7 +140,7 @@ def test_a_cost_budget_counts_priced_calls_at_todays_price(team, member):
 
 
 def test_only_this_months_calls_count(team, member):
-    Budget.objects.create(team=team, kind="tokens", limit=100)
+    BudgetFactory(team=team, limit=100)
     today = timezone.localdate()
     last_month = timezone.make_aware(dt.datetime(today.year, today.month, 1)) - dt.timedelta(minutes=1)
     used(team, member, 5_000, created_at=last_month)
@@ -142,7 +150,7 @@ def test_only_this_months_calls_count(team, member):
 
 
 def test_another_teams_usage_does_not_count(team, member):
-    Budget.objects.create(team=team, kind="tokens", limit=100)
+    BudgetFactory(team=team, limit=100)
     elsewhere = MembershipFactory(user=member).team
     used(elsewhere, member, 5_000)
     assert budget_check(team_id=team.pk, user_id=member.pk) is None
@@ -158,12 +166,9 @@ def test_another_teams_usage_does_not_count(team, member):
     ],
 )
 def test_the_chat_page_warns_from_80_percent(client, team, member, tokens, shown):
-    from playground.chat.models import Conversation
-
-    demo_provider = ProviderFactory(team=team, profile="demo")
-    Budget.objects.create(team=team, kind="tokens", limit=1_000)
+    BudgetFactory(team=team, limit=1_000)
     used(team, member, tokens)
-    conversation = Conversation.objects.create(project=team.projects.first(), provider=demo_provider, model="demo-chat")
+    conversation = ConversationFactory(project=team.projects.first(), provider__profile="demo")
     client.force_login(member)
     page = client.get(reverse("conversation_detail", args=[conversation.pk])).content.decode()
     if shown is None:
@@ -194,7 +199,7 @@ async def test_calls_without_a_team_are_never_refused():
 
 
 async def test_a_stream_under_its_budget_goes_through(team, member):
-    await sync_to_async(Budget.objects.create)(team=team, kind="tokens", limit=100)
+    await sync_to_async(BudgetFactory)(team=team, limit=100)
     async with RawServer(Reply(parts=[(0, sse_chunks("Hello ", "there"))])) as server:
         target = Target(base_url=server.url, api_key="sk-test", allow_local=True, name="Raw")
         text = ""
@@ -207,7 +212,7 @@ async def test_a_stream_under_its_budget_goes_through(team, member):
 def test_target_for_checks_the_budget_with_the_key(team, member):
     provider = ProviderFactory(team=team)
     ApiKeyFactory(provider=provider, owner=None)
-    Budget.objects.create(team=team, kind="tokens", limit=10)
+    BudgetFactory(team=team, limit=10)
     used(team, member, 10)
     _, context = target_for(member, provider)
     assert context.budget_checked
@@ -218,7 +223,7 @@ def test_target_for_checks_the_budget_with_the_key(team, member):
 
 async def test_a_context_checked_with_its_key_is_not_checked_again(team, member):
     """The verdict target_for read stands: the call does not wait for the database thread."""
-    await sync_to_async(Budget.objects.create)(team=team, kind="tokens", limit=10)
+    await sync_to_async(BudgetFactory)(team=team, limit=10)
     await sync_to_async(used)(team, member, 10)
     checked = replace(context_of(team, member), budget_checked=True, budget_refusal=None)
     target = Target(base_url="", api_key="sk-test", allow_local=True, name="Raw")

@@ -6,8 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from playground.usage.budgets import budget_check, budget_statuses
-from playground.usage.models import Budget, BudgetKind
-from tests.factories import TeamFactory, UsageRecordFactory, UserFactory
+from tests.factories import BudgetFactory, TeamFactory, UsageRecordFactory, UserFactory
 
 
 def test_the_sql_refuses_exactly_where_the_orm_rule_says_a_budget_is_used_up(db):
@@ -22,7 +21,7 @@ def test_the_sql_refuses_exactly_where_the_orm_rule_says_a_budget_is_used_up(db)
         (other_team, me, 1),  # another team's
     ]
     for owner, user, limit in limits:
-        Budget.objects.create(team=owner, user=user, kind=BudgetKind.TOKENS, limit=Decimal(limit))
+        BudgetFactory(team=owner, user=user, limit=Decimal(limit))
     for user, used_up in ((me, True), (them, False), (None, False)):
         user_id = getattr(user, "pk", None)
         exceeded = [status for status in budget_statuses(team_id=team.pk, user_id=user_id) if status.exceeded]

@@ -14,8 +14,8 @@ from django.test import AsyncClient
 from django.urls import reverse
 
 from playground.usage import exports
-from playground.usage.models import Price, UsageRecord
-from tests.factories import ApiKeyFactory, ProjectFactory, UsageRecordFactory
+from playground.usage.models import UsageRecord
+from tests.factories import ApiKeyFactory, PriceFactory, ProjectFactory, UsageRecordFactory
 
 
 def rows_of(body: bytes) -> list[dict]:
@@ -36,7 +36,7 @@ def owner_client(client, team_with_roles):
 def test_the_export_has_every_filtered_record_with_names_and_cost(owner_client, team_with_roles):
     team, owner = team_with_roles.team, team_with_roles.users["owner"]
     key = ApiKeyFactory(provider__team=team, provider__name="OpenAI", plain="sk-abc-123-WXYZ", label="team")
-    Price.objects.create(provider=key.provider, model="gpt-4o", input_per_million=2, output_per_million=8)
+    PriceFactory(provider=key.provider, model="gpt-4o", input_per_million=2, output_per_million=8)
     chosen = UsageRecordFactory(
         team=team, project=team_with_roles.project, user=owner, provider_id=key.provider_id, provider_name="OpenAI",
         key_id=key.pk, model="gpt-4o", prompt_tokens=1000, completion_tokens=500, ttft_ms=321, total_ms=4567,

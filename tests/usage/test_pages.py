@@ -11,17 +11,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from playground.accounts.models import Role
-from playground.usage.models import Budget, Price
 from tests.access import ACTORS, assert_access
-from tests.factories import ProviderFactory, UsageRecordFactory, UserFactory
+from tests.factories import BudgetFactory, PriceFactory, ProviderFactory, UsageRecordFactory, UserFactory
 
 
 @pytest.fixture
 def setup(team_with_roles):
     team = team_with_roles.team
     provider = ProviderFactory(team=team, name="OpenAI")
-    price = Price.objects.create(provider=provider, model="gpt-4o", input_per_million=1, output_per_million=2)
-    budget = Budget.objects.create(team=team, kind="tokens", limit=1000)
+    price = PriceFactory(provider=provider, model="gpt-4o", input_per_million=1, output_per_million=2)
+    budget = BudgetFactory(team=team, limit=1000)
     for role in ("owner", "member", "viewer"):
         UsageRecordFactory(team=team, user=team_with_roles.users[role], provider_id=provider.pk, model="gpt-4o")
     return team_with_roles, price, budget
