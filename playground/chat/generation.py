@@ -58,6 +58,7 @@ UNSAVED = "Not saved yet: the database cannot be reached. The answer is kept and
 RENEW_S = 3.0
 SWEEP_S = 3.0
 RELAY_S = 0.25
+SERVE_RETRY_S = 1.0  # after the channel layer failed a read
 # Markdown of a streaming answer is re-rendered at most this often, and never more often than
 # 20 times its own rendering time, so that the cost stays linear in the answer's length.
 RENDER_S = 1.0
@@ -475,18 +476,27 @@ async def _serve(channel: str) -> None:
     the answers generated here."""
     layer = get_channel_layer()
     while True:
-        message = await layer.receive(channel)
-        kind, conversation_id = message.get("type"), message.get("conversation")
-        if kind == "chat.relay":
-            if message.get("origin") != PROCESS:
-                for event in message["events"]:
-                    hub.publish(conversation_id, event)
-        elif kind == "chat.sync":
-            for live in list(LIVE.values()):
-                if live.conversation_id == conversation_id and (found := snapshot(live.message_id)) is not None:
-                    await layer.send(message["reply_to"], {"type": "chat.snapshot", "event": found})
-        elif kind == "chat.stop":
-            cancel_local(message["message"], conversation_id)
+        try:
+            await _serve_one(layer, await layer.receive(channel))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the layer is away, or a message is malformed: keep serving
+            logger.warning("Could not serve a message on this process's channel", exc_info=True)
+            await asyncio.sleep(SERVE_RETRY_S)
+
+
+async def _serve_one(layer, message: dict[str, Any]) -> None:
+    kind, conversation_id = message.get("type"), message.get("conversation")
+    if kind == "chat.relay":
+        if message.get("origin") != PROCESS:
+            for event in message["events"]:
+                hub.publish(conversation_id, event)
+    elif kind == "chat.sync":
+        for live in list(LIVE.values()):
+            if live.conversation_id == conversation_id and (found := snapshot(live.message_id)) is not None:
+                await layer.send(message["reply_to"], {"type": "chat.snapshot", "event": found})
+    elif kind == "chat.stop":
+        cancel_local(message["message"], conversation_id)
 
 
 async def _leave_conversation(loop: asyncio.AbstractEventLoop, conversation_id: int) -> None:
