@@ -13,7 +13,7 @@ from playground.accounts.models import Role
 from playground.accounts.scoping import project_for, scoped_get
 from playground.chat import selectors, services
 from playground.chat.forms import SettingsForm
-from playground.chat.models import Conversation, Message, Mode
+from playground.chat.models import Conversation, Message, Mode, Status
 from playground.chat.selectors import conversation_for
 from playground.providers.keys import provider_schema
 from playground.schema.forms import parameter_form
@@ -92,8 +92,23 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         **_rights(conversation.member_role),
         "prices": price_book([conversation.provider_id]),
         "budget": budget_warning(team_id=team.pk, user_id=request.user.pk),
+        **_live_items(conversation),
     }
     return render(request, "chat/conversation_detail.html", context, status=400 if settings_form.errors else 200)
+
+
+def _live_items(conversation: Conversation) -> dict[str, selectors.ThreadItem]:
+    """Empty messages for the page's <template>s, drawn by chat/_message.html like the others."""
+
+    def item(message: Message) -> selectors.ThreadItem:
+        return selectors.ThreadItem(message, position=1, siblings=1, previous_id=None, next_id=None)
+
+    return {
+        "live_question": item(Message(conversation=conversation, role="user")),
+        "live_answer": item(
+            Message(conversation=conversation, role="assistant", status=Status.STREAMING, model=conversation.model)
+        ),
+    }
 
 
 def _rights(role: Role) -> dict[str, object]:

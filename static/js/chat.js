@@ -1,7 +1,7 @@
 // The chat page's live part: questions and answers of this conversation as stream.js delivers
 // them. Text is appended as plain text (textContent); the server's sanitised markdown replaces
-// it when the answer ends. What arrives live is a clone of the page's <template>s, so its
-// markup is the server's.
+// it when the answer ends. What arrives live is a clone of the page's <template>s, which the
+// server draws with chat/_message.html, so its markup is the server's.
 "use strict";
 
 (function () {
@@ -34,6 +34,7 @@
     if (role === "assistant") {
       node.querySelector(".status").id = `message-${id}-status`;
       node.querySelector("button.stop").dataset.message = id;
+      node.querySelector("button.copy-message").dataset.copyTarget = body.id;
       node.querySelector(mayStop(by) ? ".stop-rule" : "button.stop").remove(); // one or the other
     }
     document.getElementById("empty-thread")?.remove();

@@ -65,6 +65,17 @@ def test_a_chat_answer_with_a_lost_delta_is_caught_up_after_a_reconnect(page, si
     expect(body).to_have_text(answer.content)
     assert body.text_content() == answer.content
     assert tap.dropped and tap.sockets >= 2
+    # The end is kept back, so this is still the live copy chat/_message.html drew for the page:
+    # the asker gets Stop (not the rule about who may stop) and Copy copies this answer.
+    live = page.get_by_role("article", name="Assistant message")
+    expect(live.get_by_role("button", name="Stop")).to_be_visible()
+    expect(live.get_by_text(re.compile("may stop"))).to_have_count(0)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    live.get_by_role("button", name="Copy message").click()
+    deadline = time.monotonic() + 15
+    while page.evaluate("navigator.clipboard.readText()") != answer.content:
+        assert time.monotonic() < deadline, "Copy message did not copy the answer"
+        page.wait_for_timeout(100)
     assert page.csp_violations == []
 
 
