@@ -242,15 +242,20 @@ async def measure_ttft(servers: Servers) -> dict[str, float]:
         for n, person in enumerate(people)
     ]
     await asyncio.sleep(TTFT_SETTLE_S)  # everyone is streaming
-    body = {"model": "demo-chat", "messages": [{"role": "user", "content": "Hello"}], **PROBE_PARAMS}
+    # The relay sends the probe conversation's history with each question, so the direct read
+    # sends the same messages: the upstream's time to read them is not the relay's overhead.
+    history: list[dict[str, str]] = []
     direct, relayed = [], []
     async with (
         httpx.AsyncClient(timeout=60) as client,
         chat_socket(servers.app_port, probe) as ws,
     ):
         for _ in range(TTFT_PROBES):
+            question = {"role": "user", "content": "Hello"}
+            body = {"model": "demo-chat", "messages": [*history, question], **PROBE_PARAMS}
             first, _ = await direct_first_token(client, f"{servers.demo_url}/chat/completions", body, servers.demo_key)
-            through, _, status = await ask(ws, "Hello")
+            through, answer, status = await ask(ws, "Hello")
+            history += [question, {"role": "assistant", "content": answer}]
             if first is not None and through is not None and status == "done":
                 direct.append(first)
                 relayed.append(through)
