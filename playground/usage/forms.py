@@ -46,6 +46,9 @@ class UsageFilterForm(forms.Form):
     status = forms.ChoiceField(label="Outcome", choices=ANY + list(Status.choices))
 
     def __init__(self, data=None, *, scope: UsageScope):
+        if data is not None and not data.get("range"):
+            data = data.copy()  # the menu shows the period the figures cover
+            data["range"] = DEFAULT_RANGE
         super().__init__(data)
         self.scope = scope
         for name, choices in filter_choices(scope).items():

@@ -4,6 +4,7 @@ dashboard as a plain GET form whose query string holds the filters."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -154,6 +155,18 @@ def test_the_periods_end_with_the_current_hour_or_day(client, setup, period, slo
     assert (len(summary.slots), summary.bucket) == (slots, bucket)
     assert summary.filters.start <= timezone.now() < summary.filters.end
     assert summary.totals.requests == 3
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"), [({}, "Last 7 days"), ({"range": ""}, "Last 7 days"), ({"range": "24h"}, "Last 24 hours")]
+)
+def test_the_period_menu_shows_the_period_the_figures_cover(client, setup, query, shown):
+    team_with_roles, _, _ = setup
+    client.force_login(team_with_roles.users["owner"])
+    response = client.get(reverse("usage_dashboard"), query)
+    selected = re.findall(r'<option value="[^"]*" selected>([^<]*)</option>', response.content.decode())
+    assert shown in selected
+    assert len(response.context["summary"].slots) == (24 if shown == "Last 24 hours" else 7)
 
 
 def test_htmx_gets_the_page_region_only(client, setup):
