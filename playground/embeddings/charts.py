@@ -50,7 +50,8 @@ class Heatmap:
     rows: list[HeatRow]
     total: int
     low: float
-    high: float
+    high: float  # of the colour steps, read from the pairs of different texts
+    top: float  # of every cell: the diagonal (a text with itself) is 1.00
     svg: SafeString
 
     @property
@@ -69,11 +70,10 @@ class Heatmap:
 
     @property
     def legend(self) -> list[tuple[int, str, str]]:
+        """(step, from, to) per colour; the last step also holds every cell above the scale."""
         width = (self.high - self.low) / HEAT_STEPS
-        return [
-            (step, _number(self.low + step * width), _number(self.low + (step + 1) * width))
-            for step in range(HEAT_STEPS)
-        ]
+        bounds = [self.low + step * width for step in range(HEAT_STEPS)] + [max(self.high, self.top)]
+        return [(step, _number(bounds[step]), _number(bounds[step + 1])) for step in range(HEAT_STEPS)]
 
 
 def representatives(similarity: np.ndarray, order: np.ndarray, limit: int) -> tuple[list[int], list[int]]:
@@ -114,7 +114,8 @@ def heatmap(similarity: np.ndarray, order: np.ndarray, texts: list[str]) -> Heat
         )
         for row in range(count)
     ]
-    return Heatmap(rows=rows, total=len(order), low=low, high=high, svg=_heatmap_svg(rows, len(order)))
+    top = float(values.max()) if count else high
+    return Heatmap(rows=rows, total=len(order), low=low, high=high, top=top, svg=_heatmap_svg(rows, len(order)))
 
 
 def _cell_size(count: int) -> int:

@@ -44,6 +44,18 @@ def test_heatmap_values_are_the_cosine_similarities_of_the_vectors(project, memb
             assert value == pytest.approx(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)), abs=1e-5)
 
 
+def test_the_colour_scale_covers_every_cell_the_diagonal_included(client, project, member):
+    run = finished_run(project, member, TEXTS)
+    client.force_login(member)
+    page = client.get(reverse("embedding_run_detail", args=[run.pk])).content.decode()
+    scale = page.split('aria-label="Colour scale"', 1)[1].split("</ul>", 1)[0]
+    ranges = [(float(low), float(high)) for low, high in re.findall(r"(-?\d\.\d\d) to (-?\d\.\d\d)", scale)]
+    assert ranges[-1][1] == 1.00  # a text with itself
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))  # no gaps
+    cells = [float(cell) for cell in re.findall(r"<td>(-?\d\.\d\d)</td>", page)]
+    assert ranges[0][0] <= min(cells) and max(cells) <= ranges[-1][1]
+
+
 def test_more_texts_than_fit_show_representatives_and_say_so(client, project, member):
     texts = [f"{topic} note number {n}" for n in range(40) for topic in ("cats", "rockets", "bread")]
     run = finished_run(project, member, texts)
