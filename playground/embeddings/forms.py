@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from playground.embeddings import rerank, services
 from playground.embeddings.inputs import (
@@ -139,8 +140,18 @@ class NeighboursForm(forms.Form):
     )
 
 
+class RunChoiceField(forms.ModelChoiceField):
+    """Runs told apart even when they share a name: model, provider and when, e.g.
+    "Notes (demo-embed on Demo, 2026-12-03 17:05)"."""
+
+    def label_from_instance(self, run: EmbeddingRun) -> str:
+        when = timezone.localtime(run.created_at).strftime("%Y-%m-%d %H:%M")
+        on = f" on {run.provider_name}" if run.provider_name else ""
+        return f"{run} ({run.model}{on}, {when}, run {run.pk})"
+
+
 class CompareForm(forms.Form):
-    other = forms.ModelChoiceField(
+    other = RunChoiceField(
         queryset=EmbeddingRun.objects.none(),
         label="Compare with",
         empty_label="Choose a run over the same texts",

@@ -128,6 +128,22 @@ def test_a_comparison_of_two_dimensions_reports_agreement(client, project, membe
     assert f"{np.mean(overlaps):.3f}" in page and "Mean Spearman ρ" in page
 
 
+def test_runs_of_the_same_name_are_told_apart_in_compare_with(client, project, member):
+    run = finished_run(project, member, TEXTS, name="Notes")
+    same = [
+        finished_run(project, member, TEXTS, name="Notes", model=model, provider_name="Demo")
+        for model in ("demo-embed", "demo-embed-small")
+    ]
+    client.force_login(member)
+    page = client.get(reverse("embedding_run_detail", args=[run.pk])).content.decode()
+    menu = page.split('name="other"', 1)[1].split("</select>", 1)[0]
+    labels = re.findall(r"<option value=\"\d+\">([^<]*)</option>", menu)
+    assert len(labels) == len(same) and len(set(labels)) == len(labels)
+    for other in same:
+        (label,) = [label for label in labels if label.endswith(f", run {other.pk})")]
+        assert label.startswith(f"Notes ({other.model} on Demo, ")
+
+
 def test_runs_over_other_texts_cannot_be_compared(client, project, member):
     run = finished_run(project, member, ["a", "b", "c"])
     other = finished_run(project, member, ["a", "b", "d"])
