@@ -623,6 +623,7 @@ ROUTES: dict[str, Route] = {
     "project_delete": Route({"project_id": "project"}),
     # chat
     "conversation_list": Route({"project_id": "project"}, queries=("", "q=pwn"), reflect="q={h}"),
+    "conversation_start": Route({"project_id": "project"}),
     "conversation_detail": Route({"conversation_id": "conversation"}, reflect="show={h}"),
     "conversation_rename": Route({"conversation_id": "conversation"}, not_page=POST_ONLY),
     "conversation_delete": Route({"conversation_id": "conversation"}),

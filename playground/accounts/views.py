@@ -41,10 +41,15 @@ def _error_text(error: ValidationError) -> str:
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    project_id = request.user.current_project_id
-    if project_id and projects_of(request.user).filter(pk=project_id).exists():
-        return redirect("project_detail", project_id=project_id)
-    return redirect("team_list")
+    """Where sign-in leads: the chat of the current project (the one chosen last, else the
+    first open project of the person's teams, remembered from now on); teams without one."""
+    mine = projects_of(request.user)
+    project = mine.filter(pk=request.user.current_project_id).first() if request.user.current_project_id else None
+    project = project or mine.filter(archived_at__isnull=True).order_by("team__name", "name", "pk").first()
+    if project is None:
+        return redirect("team_list")
+    services.project_remember(user=request.user, project=project)
+    return redirect("conversation_start", project_id=project.pk)
 
 
 @require_http_methods(["GET", "POST"])

@@ -48,6 +48,21 @@ def conversation_list(request: HttpRequest, project_id: int) -> HttpResponse:
     return render(request, "chat/conversation_list.html", context)
 
 
+@require_GET
+@login_required
+def conversation_start(request: HttpRequest, project_id: int) -> HttpResponse:
+    """A project's chat in one step: its latest conversation, or a new one when it has none,
+    for people who may send; the list of conversations for viewers."""
+    project = project_for(request.user, project_id)
+    if not project.member_role.at_least(Role.MEMBER):
+        return redirect("conversation_list", project_id=project.pk)
+    conversation = selectors.conversations_of(project).first()
+    if conversation is None:
+        provider = project.team.providers.order_by("name").first()
+        conversation = services.conversation_create(project=project, user=request.user, provider=provider)
+    return redirect("conversation_detail", conversation_id=conversation.pk)
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:

@@ -77,8 +77,8 @@ def test_switcher_lists_your_projects_and_remembers_the_choice(client, team_with
     assert f'<option value="{other.pk}"' in page
     response = client.post(reverse("project_switch"), {"project": other.pk})
     assert response.url == reverse("project_detail", args=[other.pk])
-    # The home page brings the person back to the project they chose last.
-    assert client.get(reverse("home")).url == reverse("project_detail", args=[other.pk])
+    # The home page brings the person back to the chat of the project they chose last.
+    assert client.get(reverse("home")).url == reverse("conversation_start", args=[other.pk])
 
 
 def test_switching_to_another_teams_project_is_not_found(client, team_with_roles):

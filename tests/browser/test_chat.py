@@ -204,3 +204,17 @@ def test_a_page_that_reconnects_shows_an_answer_that_ended_meanwhile_as_ended(pa
     expect(shown.locator(".message-body")).to_have_text("The first and last words.")
     expect(page.locator(f"#message-{answer.pk}").get_by_role("button", name="Stop")).to_have_count(0)
     assert page.csp_violations == []
+
+
+def test_a_first_answer_is_one_typed_message_away_from_sign_in(page, sign_in, acme):
+    acme.user.current_project = None  # as a new member: nothing chosen yet
+    acme.user.save()
+    sign_in("ada", PASSWORD)
+    page.get_by_label("Message", exact=True).fill("Hello")
+    page.keyboard.press("Enter")
+    answer = page.locator("article.message-assistant.status-done")
+    expect(answer).to_have_count(1)
+    saved = Message.objects.get(role="assistant")
+    assert saved.conversation.project == acme.project and saved.status == "done"
+    expect(answer.locator(".message-body")).to_contain_text(words(saved.content)[0])
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Chat")).to_be_visible()

@@ -28,9 +28,10 @@ def test_first_admin_signs_in_sets_a_password_and_creates_a_team_and_project(pag
     page.get_by_label(re.compile(r"^New password:?$")).fill(NEW_PASSWORD)
     page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Change password").click()
-    expect(page.get_by_role("status")).to_contain_text("Your password has been changed.")
-    # The bootstrap made a demo project current, so home is that project.
-    expect(page.get_by_role("heading", name="Demo project")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Your password has been changed.")).to_be_visible()
+    # The bootstrap made a demo project current, so home is that project's chat, ready to type in.
+    expect(page.get_by_role("link", name="Conversations of Demo project")).to_be_visible()
+    expect(page.get_by_label("Message", exact=True)).to_be_visible()
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Teams").click()
     page.get_by_label("Team name").fill("Research")
@@ -47,9 +48,9 @@ def test_first_admin_signs_in_sets_a_password_and_creates_a_team_and_project(pag
     switcher.select_option(label="Demo project")
     page.get_by_role("button", name="Switch").click()
     expect(page.get_by_role("heading", name="Demo project")).to_be_visible()
-    # Remembered: the home page opens the project chosen last.
+    # Remembered: the home page opens the chat of the project chosen last.
     page.goto("/")
-    expect(page.get_by_role("heading", name="Demo project")).to_be_visible()
+    expect(page.get_by_role("link", name="Conversations of Demo project")).to_be_visible()
     assert page.csp_violations == []
 
 

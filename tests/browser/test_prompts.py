@@ -108,7 +108,7 @@ def test_run_previews_the_values_as_they_are_typed_then_opens_a_conversation(pag
     expect(page.locator("#connection")).to_have_text("Connected.")
     expect(page.locator("article.message-user")).to_contain_text("Explain tides in 40 words.")
     expect(page.locator("article.message-assistant.status-done")).to_be_visible(timeout=20_000)
-    conversation = Conversation.objects.get()
+    conversation = Conversation.objects.get(messages__content="Explain tides in 40 words.")
     assert conversation.system == "You explain things to pirates."
     assert page.csp_violations == []
 

@@ -21,6 +21,7 @@ from tests.upstream.raw_server import RawServer, Reply, sse_chunks
 ENDPOINTS = [
     ("conversation_list", "get", Role.VIEWER, None),
     ("conversation_list", "post", Role.MEMBER, {}),
+    ("conversation_start", "get", Role.VIEWER, None),
     ("conversation_detail", "get", Role.VIEWER, None),
     ("conversation_detail", "post", Role.MEMBER, {"model": "demo-chat"}),
     ("conversation_rename", "post", Role.MEMBER, {"title": "Renamed"}),
@@ -52,7 +53,7 @@ def chat(team_with_roles):
 
 
 def url_for(name, conversation, message):
-    if name == "conversation_list":
+    if name in ("conversation_list", "conversation_start"):
         return reverse(name, args=[conversation.project_id])
     if name == "conversation_branch":
         return reverse(name, args=[conversation.pk, message.pk])
