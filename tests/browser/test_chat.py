@@ -218,3 +218,6 @@ def test_a_first_answer_is_one_typed_message_away_from_sign_in(page, sign_in, ac
     assert saved.conversation.project == acme.project and saved.status == "done"
     expect(answer.locator(".message-body")).to_contain_text(words(saved.content)[0])
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Chat")).to_be_visible()
+    icon = page.request.get(page.locator('link[rel="icon"]').get_attribute("href"))
+    assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert page.csp_violations == []
