@@ -295,7 +295,9 @@ async def _render(live: Live) -> None:
     # at most RENDER_SHARE of one core on renders that are replaced anyway.
     live.next_render = loop.time() + max(RENDER_S, RENDER_COST_FACTOR * cost, cost * len(LIVE) / RENDER_SHARE)
     if seq == live.seq:  # skip it if deltas arrived meanwhile; the next one will catch up
-        event = {"type": "render", "message": live.message_id, "seq": seq, "html": html}
+        # "inline": the text ends mid-block, so the deltas that follow continue its last block.
+        inline = not text.endswith("\n\n")
+        event = {"type": "render", "message": live.message_id, "seq": seq, "html": html, "inline": inline}
         live.publish(event)
 
 

@@ -42,7 +42,25 @@
     return node;
   }
 
+  // Where an answer's next deltas go: its body, or after a render that ended mid-block, the
+  // innermost last block of that render (so streamed text does not jump to a new line).
+  const sinks = new Map();
+  const BLOCKS = new Set(["P", "LI", "OL", "UL", "BLOCKQUOTE", "PRE", "CODE", "DIV"]);
+
+  function lastBlock(body) {
+    for (let node = body; ;) {
+      let last = node.lastChild;
+      while (last?.nodeType === Node.TEXT_NODE && !last.textContent.trim()) last = last.previousSibling;
+      // Text after the last element (as after inline `code` in a paragraph) ends the descent.
+      if (last?.nodeType !== Node.ELEMENT_NODE || !BLOCKS.has(last.tagName)) return node;
+      if (last.tagName === "CODE" && node.tagName !== "PRE") return node;
+      node = last;
+    }
+  }
+
   function answerBody(id) {
+    const sink = sinks.get(id);
+    if (sink?.isConnected) return sink;
     return bodyOf(id) || article(id, "assistant", "").querySelector(".message-body");
   }
 
@@ -71,6 +89,7 @@
         if (!document.getElementById(`message-${frame.message}`)) article(frame.message, "assistant", "", frame.by);
       },
       snapshot(frame) {
+        sinks.delete(frame.message);
         const body = answerBody(frame.message);
         body.textContent = frame.text;
         body.classList.replace("markdown", "plain");
@@ -84,6 +103,7 @@
         if (!body) return;
         body.innerHTML = frame.html;
         body.classList.replace("plain", "markdown");
+        sinks.set(frame.message, frame.inline ? lastBlock(body) : body);
       },
       notice(frame) {
         const status = document.getElementById(`message-${frame.message}-status`);
@@ -98,6 +118,7 @@
         }
       },
       done(frame) {
+        sinks.delete(frame.message);
         if (frame.notice) { // not saved yet (the database is away): keep the text shown, say so
           const status = document.getElementById(`message-${frame.message}-status`);
           if (status) status.textContent = frame.notice;

@@ -104,3 +104,50 @@ def test_a_compare_column_with_a_lost_delta_is_caught_up_after_a_reconnect(page,
     assert body.text_content() == answer.content
     assert tap.dropped and tap.sockets >= 2
     assert page.csp_violations == []
+
+
+class RenderTap:
+    """Passes frames through until a render that ended mid-block and two deltas after it have
+    gone to the page, then keeps the rest back (so the page keeps its streamed state)."""
+
+    def __init__(self) -> None:
+        self.after_render: list[str] = []
+        self.holding = False
+
+    def route(self, socket) -> None:
+        server = socket.connect_to_server()
+
+        def from_server(message) -> None:
+            frame = json.loads(message)
+            if self.holding:
+                return
+            if frame["type"] == "render" and frame["inline"] and not self.after_render:
+                self.after_render.append("")
+            elif frame["type"] == "delta" and self.after_render:
+                self.after_render.append(frame["text"])
+                self.holding = len(self.after_render) > 2
+            socket.send(message)
+
+        server.on_message(from_server)
+        socket.on_message(server.send)
+
+
+def test_text_streamed_after_a_render_continues_its_line(page, sign_in, acme):
+    conversation = Conversation.objects.create(project=acme.project, provider=acme.provider, model="demo-long")
+    tap = RenderTap()
+    page.route_web_socket(re.compile(r"/ws/chat/"), tap.route)
+    sign_in("ada", PASSWORD)
+    page.goto(f"/conversations/{conversation.pk}/")
+    expect(page.locator("#connection")).to_have_text("Connected.")
+    page.get_by_label("Message", exact=True).fill("Tell me everything")
+    page.keyboard.press("Enter")
+    body = page.locator("article.message-assistant .message-body")
+    deadline = time.monotonic() + 60
+    while not tap.holding:
+        assert time.monotonic() < deadline, "no render mid-block followed by two deltas"
+        page.wait_for_timeout(100)
+    expect(body).to_contain_text("".join(tap.after_render).strip())
+    # No streamed text sits beside the rendered blocks (a line of its own): it is in the last one.
+    stray = body.evaluate("b => [...b.childNodes].filter(n => n.nodeType === 3 && n.textContent.trim()).length")
+    assert stray == 0
+    assert body.evaluate("b => b.lastElementChild.textContent").endswith(tap.after_render[-1])
