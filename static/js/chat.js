@@ -64,6 +64,11 @@
     return bodyOf(id) || article(id, "assistant", "").querySelector(".message-body");
   }
 
+  function dropAfter(id) {
+    const question = document.getElementById(`message-${id}`);
+    while (question?.nextElementSibling?.matches("article.message")) question.nextElementSibling.remove();
+  }
+
   async function replaceWithRendered(id) {
     const fresh = await PlaygroundStream.fragment(chat.dataset.fragmentUrl, id);
     const old = document.getElementById(`message-${id}`);
@@ -86,6 +91,8 @@
           article(frame.question.id, "user", frame.question.text);
           questions.set(frame.message, frame.question.id);
         }
+        // Regenerate: the new version replaces the branch after its question, as a reload would show.
+        if (!frame.question && frame.parent) dropAfter(frame.parent);
         if (!document.getElementById(`message-${frame.message}`)) article(frame.message, "assistant", "", frame.by);
       },
       snapshot(frame) {

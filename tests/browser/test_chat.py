@@ -89,15 +89,19 @@ def test_reload_mid_stream_continues_with_no_gap(page, sign_in, conversation):
     assert words(answer.locator(".message-body").inner_text(), 30) == words(saved.content, 30)
 
 
-def test_regenerate_keeps_the_old_answer_as_a_sibling(page, sign_in, conversation):
+def test_regenerate_replaces_the_answer_in_place_and_keeps_the_old_one_as_a_sibling(page, sign_in, conversation):
     open_chat(page, sign_in, conversation)
     page.get_by_label("Message", exact=True).fill("Hello")
     page.keyboard.press("Enter")
     expect(page.locator("article.message-assistant.status-done")).to_be_visible(timeout=20_000)
+    page.evaluate("window.sameDocument = true")
+    first = Message.objects.get(role="assistant")
     last_answer(page).get_by_role("button", name="Regenerate").click()
-    expect(page.locator("article.message-assistant.status-done")).to_have_count(2, timeout=20_000)
-    page.reload()
-    expect(page.get_by_text("2/2")).to_be_visible()
+    # The new version takes the old one's place at once (no stack of both), and says 2/2 when done.
+    expect(page.locator(f"#message-{first.pk}")).to_have_count(0)
+    expect(page.get_by_text("2/2")).to_be_visible(timeout=20_000)
+    expect(page.locator("article.message-assistant")).to_have_count(1)
+    assert page.evaluate("window.sameDocument") is True
     page.get_by_role("button", name="Previous version").click()
     expect(page.get_by_text("1/2")).to_be_visible()
     assert Message.objects.filter(role="assistant").count() == 2
