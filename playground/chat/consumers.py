@@ -200,7 +200,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
         async def rows() -> tuple[int, dict[str, Any]]:
             answer = await database_sync_to_async(services.message_save)(send)
-            question = {"id": answer.parent_id, "text": send.text}
+            question = {"id": answer.parent_id, "text": send.text, "parent": send.parent_id}
             started = {
                 "type": "started",
                 "message": answer.pk,

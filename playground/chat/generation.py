@@ -288,17 +288,24 @@ async def _render(live: Live) -> None:
     if loop.time() < live.next_render or not hub.watched(live.conversation_id) or not live.text:
         return
     started = time.perf_counter()
-    text, seq = live.text, live.seq
+    text = live.text
     html = await asyncio.to_thread(render_markdown, text)
     cost = time.perf_counter() - started
     # With many answers streaming at once, each renders less often: together they spend
     # at most RENDER_SHARE of one core on renders that are replaced anyway.
     live.next_render = loop.time() + max(RENDER_S, RENDER_COST_FACTOR * cost, cost * len(LIVE) / RENDER_SHARE)
-    if seq == live.seq:  # skip it if deltas arrived meanwhile; the next one will catch up
-        # "inline": the text ends mid-block, so the deltas that follow continue its last block.
-        inline = not text.endswith("\n\n")
-        event = {"type": "render", "message": live.message_id, "seq": seq, "html": html, "inline": inline}
-        live.publish(event)
+    # Deltas that arrived while it rendered follow it as plain text ("tail"), so that a render
+    # slower than the deltas still lands; "inline": the rendered text ended mid-block, so what
+    # follows continues its last block.
+    event = {
+        "type": "render",
+        "message": live.message_id,
+        "seq": live.seq,
+        "html": html,
+        "tail": live.text[len(text) :],
+        "inline": not text.endswith("\n\n"),
+    }
+    live.publish(event)
 
 
 def _batch(conversation_id: int, events: list[dict[str, Any]]) -> dict[str, Any]:

@@ -88,6 +88,9 @@
       started(frame) {
         if (String(frame.by) === chat.dataset.user) unsent = null; // the server has the question now
         if (frame.question && !document.getElementById(`message-${frame.question.id}`)) {
+          // The question follows its parent: an edited one replaces the branch after it.
+          if (frame.question.parent) dropAfter(frame.question.parent);
+          else thread.querySelectorAll("article.message").forEach((node) => node.remove());
           article(frame.question.id, "user", frame.question.text);
           questions.set(frame.message, frame.question.id);
         }
@@ -110,7 +113,9 @@
         if (!body) return;
         body.innerHTML = frame.html;
         body.classList.replace("plain", "markdown");
-        sinks.set(frame.message, frame.inline ? lastBlock(body) : body);
+        const sink = frame.inline ? lastBlock(body) : body;
+        sinks.set(frame.message, sink);
+        if (frame.tail) sink.append(document.createTextNode(frame.tail));
       },
       notice(frame) {
         const status = document.getElementById(`message-${frame.message}-status`);
@@ -168,17 +173,51 @@
       if (send(frame)) { // the text is kept when it could not be sent
         unsent = frame.text;
         text.value = "";
-        delete composer.dataset.parent;
-        if (frame.parent !== undefined) setTimeout(() => location.reload(), 300); // show the new branch
+        stopEditing();
       }
     });
     text.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         composer.requestSubmit();
+      } else if (event.key === "ArrowUp" && !text.value) {
+        const mine = thread.querySelectorAll("article.message-user button.edit");
+        if (mine.length) {
+          event.preventDefault();
+          mine[mine.length - 1].click();
+        }
       }
     });
+    document.getElementById("composer-cancel-edit").addEventListener("click", () => {
+      text.value = "";
+      stopEditing();
+      text.focus();
+    });
   }
+
+  function stopEditing() {
+    delete composer.dataset.parent;
+    document.getElementById("composer-editing").hidden = true;
+  }
+
+  function typing(target) {
+    return target.closest("input, textarea, select, [contenteditable]") !== null;
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented || event.isComposing || document.getElementById("shortcuts")?.open) return;
+    if (event.key === "Escape") {
+      if (composer?.dataset.parent !== undefined) {
+        document.getElementById("composer-cancel-edit").click();
+        return;
+      }
+      const stop = [...thread.querySelectorAll("button.stop")].pop();
+      if (stop) stop.click();
+    } else if (event.key === "?" && !typing(event.target)) {
+      event.preventDefault();
+      document.getElementById("shortcuts")?.showModal();
+    }
+  });
 
   chat.addEventListener("click", (event) => {
     const stop = event.target.closest("button.stop");
@@ -189,6 +228,7 @@
       const text = document.getElementById("composer-text");
       text.value = bodyOf(edit.dataset.message).innerText;
       composer.dataset.parent = edit.dataset.parent;
+      document.getElementById("composer-editing").hidden = false;
       text.focus();
     }
     const regenerate = event.target.closest("button.regenerate");

@@ -132,15 +132,20 @@ def test_edit_and_resend_keeps_the_original_question(page, sign_in, conversation
     page.keyboard.press("Enter")
     expect(page.locator("article.message-assistant.status-done")).to_be_visible(timeout=20_000)
     expect(page.locator("article.message-assistant .message-meta")).to_contain_text("tokens/s")
+    page.evaluate("window.sameDocument = true")
     page.get_by_role("button", name="Edit & resend").click()
     composer = page.get_by_label("Message", exact=True)
     expect(composer).to_have_value("Tell me about cats")
+    expect(page.get_by_role("status").filter(has_text="Editing an earlier question")).to_be_visible()
     composer.fill("Tell me about dogs")
     composer.press("Enter")
-    expect(page.locator("article.message-user").last).to_contain_text("Tell me about dogs")
-    expect(page.locator("article.message-assistant.status-done").last).to_be_visible(timeout=20_000)
-    page.reload()
-    expect(page.locator("article.message-user").get_by_text("2/2")).to_be_visible()
+    expect(page.get_by_text("Editing an earlier question")).to_be_hidden()
+    # The new version replaces the old branch in place: one question, one answer, 2/2 when done.
+    expect(page.locator("article.message-user").get_by_text("2/2")).to_be_visible(timeout=20_000)
+    expect(page.locator("article.message-user")).to_have_count(1)
+    expect(page.locator("article.message-user")).to_contain_text("Tell me about dogs")
+    expect(page.locator("article.message-assistant.status-done")).to_have_count(1)
+    assert page.evaluate("window.sameDocument") is True
     assert Message.objects.filter(role="user").count() == 2
 
 
@@ -224,4 +229,37 @@ def test_a_first_answer_is_one_typed_message_away_from_sign_in(page, sign_in, ac
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Chat")).to_be_visible()
     icon = page.request.get(page.locator('link[rel="icon"]').get_attribute("href"))
     assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert page.csp_violations == []
+
+
+def test_keyboard_shortcuts_send_edit_cancel_stop_and_list_themselves(page, sign_in, conversation):
+    conversation.model = "demo-long"
+    conversation.save()
+    open_chat(page, sign_in, conversation)
+    composer = page.get_by_label("Message", exact=True)
+    composer.fill("Tell me everything")
+    composer.press("Control+Enter")
+    answer = last_answer(page)
+    expect(answer.locator(".message-body")).to_contain_text(re.compile(r"\w+ \w+ \w+"))
+    page.keyboard.press("Escape")  # stops the answer streaming
+    expect(answer.locator(".status")).to_have_text("Stopped", timeout=10_000)
+    assert Message.objects.get(role="assistant").status == "stopped"
+
+    composer.focus()
+    page.keyboard.press("ArrowUp")  # an empty box: edit the last question
+    expect(composer).to_have_value("Tell me everything")
+    editing = page.get_by_role("status").filter(has_text="Editing an earlier question")
+    expect(editing).to_be_visible()
+    page.keyboard.press("Escape")  # cancels the edit, stops nothing
+    expect(editing).to_be_hidden()
+    expect(composer).to_have_value("")
+
+    page.get_by_role("heading", level=1).click()  # outside any text box
+    page.keyboard.press("?")
+    shortcuts = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(shortcuts).to_be_visible()
+    expect(shortcuts.get_by_role("row")).to_have_count(6)
+    page.keyboard.press("Escape")
+    expect(shortcuts).to_be_hidden()
+    assert Message.objects.filter(role="assistant").count() == 1
     assert page.csp_violations == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -347,6 +348,34 @@ async def test_a_long_answer_gets_throttled_markdown_renders_while_streaming(con
     assert len(renders) < len(deltas) / 10  # throttled, not once per delta
     for render in renders:
         assert "<p>" in render["html"] and "<script" not in render["html"]
+    await socket.disconnect()
+
+
+async def test_a_render_slower_than_the_deltas_still_lands_with_the_text_after_it(conversation, connect, monkeypatch):
+    """A render is sent even when deltas went out while it was made (a slow machine): it carries
+    the seq the page has reached and, as plain text, what those deltas added after its HTML."""
+    from playground.chat import markdown
+
+    real = markdown.render_markdown
+
+    def slow(text: str) -> str:
+        time.sleep(0.3)  # the flush timer of pending text fires meanwhile
+        return real(text)
+
+    monkeypatch.setattr(markdown, "render_markdown", slow)
+    conversation.model = "demo-long"
+    await sync_to_async(conversation.save)()
+    socket, _, _ = await connect(conversation)
+    await socket.send_json_to({"type": "send", "text": "Tell me everything"})
+    frames = await frames_until_done(socket, timeout=60)
+    assert any(frame["type"] == "render" for frame in frames)
+    streamed, seq = "", 0
+    for frame in frames:
+        if frame["type"] == "delta":
+            streamed, seq = streamed + frame["text"], frame["seq"]
+        elif frame["type"] == "render":
+            assert frame["seq"] == seq  # the page applies it: it has every delta up to here
+            assert streamed.endswith(frame["tail"])
     await socket.disconnect()
 
 
