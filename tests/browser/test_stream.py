@@ -50,15 +50,20 @@ class Tap:
             page.wait_for_timeout(100)
 
 
-def test_a_chat_answer_with_a_lost_delta_is_caught_up_after_a_reconnect(page, sign_in, acme):
+def ask_through(tap, page, sign_in, acme) -> None:
+    """Sign in as Ada and ask for a long answer on a chat page whose sockets go through `tap`."""
     conversation = Conversation.objects.create(project=acme.project, provider=acme.provider, model="demo-long")
-    tap = Tap()
     page.route_web_socket(re.compile(r"/ws/chat/"), tap.route)
     sign_in("ada", PASSWORD)
     page.goto(f"/conversations/{conversation.pk}/")
     expect(page.locator("#connection")).to_have_text("Connected.")
     page.get_by_label("Message", exact=True).fill("Tell me everything")
     page.keyboard.press("Enter")
+
+
+def test_a_chat_answer_with_a_lost_delta_is_caught_up_after_a_reconnect(page, sign_in, acme):
+    tap = Tap()
+    ask_through(tap, page, sign_in, acme)
     tap.wait_for_the_end(page)
     answer = Message.objects.get(role="assistant")
     body = page.locator(f"#message-{answer.pk}-body")
@@ -133,14 +138,8 @@ class RenderTap:
 
 
 def test_text_streamed_after_a_render_continues_its_line(page, sign_in, acme):
-    conversation = Conversation.objects.create(project=acme.project, provider=acme.provider, model="demo-long")
     tap = RenderTap()
-    page.route_web_socket(re.compile(r"/ws/chat/"), tap.route)
-    sign_in("ada", PASSWORD)
-    page.goto(f"/conversations/{conversation.pk}/")
-    expect(page.locator("#connection")).to_have_text("Connected.")
-    page.get_by_label("Message", exact=True).fill("Tell me everything")
-    page.keyboard.press("Enter")
+    ask_through(tap, page, sign_in, acme)
     body = page.locator("article.message-assistant .message-body")
     deadline = time.monotonic() + 60
     while not tap.holding:
