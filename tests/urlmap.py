@@ -625,6 +625,7 @@ ROUTES: dict[str, Route] = {
     "conversation_list": Route({"project_id": "project"}, queries=("", "q=pwn"), reflect="q={h}"),
     "conversation_start": Route({"project_id": "project"}),
     "conversation_detail": Route({"conversation_id": "conversation"}, reflect="show={h}"),
+    "conversation_code": Route({"conversation_id": "conversation"}, reflect="text={h}"),
     "conversation_rename": Route({"conversation_id": "conversation"}, not_page=POST_ONLY),
     "conversation_delete": Route({"conversation_id": "conversation"}),
     "conversation_branch": Route({"conversation_id": "conversation", "message_id": "answer"}, not_page=POST_ONLY),

@@ -211,6 +211,13 @@ def message_prepare(
     return Send(conversation=conversation, parent_id=follows, text=text, user=user, request=request, call=call)
 
 
+def next_request(conversation: Conversation, text: str) -> dict[str, Any]:
+    """The request body the next message `text` would be answered with, on the branch shown
+    ("View code"); the same history and parameters message_prepare uses."""
+    history = path_ending_at(conversation.pk, conversation.current_leaf_id)
+    return request_for(conversation, [*history, Turn("user", text)])
+
+
 def message_save(send: Send) -> Message:
     """Write the question and its empty streaming answer; returns the answer."""
     conversation, user = send.conversation, send.user

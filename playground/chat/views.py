@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -61,6 +63,35 @@ def conversation_start(request: HttpRequest, project_id: int) -> HttpResponse:
         provider = project.team.providers.order_by("name").first()
         conversation = services.conversation_create(project=project, user=request.user, provider=provider)
     return redirect("conversation_detail", conversation_id=conversation.pk)
+
+
+NEXT_MESSAGE = "Your next message"
+
+
+@require_GET
+@login_required
+def conversation_code(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """View code: the exact request the next message would send (`?text=`, else a stand-in),
+    with the branch shown as history and the conversation's parameters, as curl and Python."""
+    from playground.providers.snippets import sent_body, snippets
+    from playground.upstream.target import endpoint_url
+
+    conversation = conversation_for(request.user, conversation_id)
+    context: dict[str, object] = {"conversation": conversation}
+    endpoint = services.endpoint_of(conversation)
+    schema = provider_schema(conversation.provider).endpoints.get(endpoint) if conversation.provider else None
+    if schema is None or not conversation.model:
+        context["problem"] = "Choose a provider and a model first: the code is the request they would get."
+        return render(request, "chat/conversation_code.html", context)
+    text = request.GET.get("text", "").strip()[: services.MAX_MESSAGE_CHARS] or NEXT_MESSAGE
+    body = sent_body(conversation.provider, endpoint, services.next_request(conversation, text))
+    url = endpoint_url(conversation.provider.base_url, schema.path)
+    context.update(
+        text=text,
+        body_json=json.dumps(body, indent=2, ensure_ascii=False),
+        snippets=snippets(conversation.provider, url, endpoint, body),
+    )
+    return render(request, "chat/conversation_code.html", context)
 
 
 @require_http_methods(["GET", "POST"])

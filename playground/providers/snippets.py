@@ -110,10 +110,15 @@ def request_body(provider: Provider, endpoint, *, model: str, params: dict[str, 
     sample = _SAMPLE_CONTENT.get(endpoint.endpoint, {})
     body.update({name: value for name, value in sample.items() if name in endpoint.content_fields})
     body.update(params)
-    if endpoint.endpoint in STREAMED:
-        stream_usage = accepts_stream_usage(provider_schema(provider), profile_meta(provider.profile))
-        body = upstream.streamed_body(Target(base_url=provider.base_url, stream_usage=stream_usage), body)
-    return body
+    return sent_body(provider, endpoint.endpoint, body)
+
+
+def sent_body(provider: Provider, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
+    """`body` as the app sends it to `endpoint`: streamed ones get what the upstream client adds."""
+    if endpoint not in STREAMED:
+        return body
+    stream_usage = accepts_stream_usage(provider_schema(provider), profile_meta(provider.profile))
+    return upstream.streamed_body(Target(base_url=provider.base_url, stream_usage=stream_usage), body)
 
 
 def key_variable(provider: Provider) -> str:

@@ -219,6 +219,12 @@
     }
   });
 
+  // "View code" shows the request of the message being written, when there is one.
+  document.getElementById("view-code")?.addEventListener("click", (event) => {
+    const text = document.getElementById("composer-text")?.value.trim();
+    if (text) event.currentTarget.search = new URLSearchParams({ text }).toString();
+  });
+
   chat.addEventListener("click", (event) => {
     const stop = event.target.closest("button.stop");
     if (stop) send({ type: "stop", message: Number(stop.dataset.message) });

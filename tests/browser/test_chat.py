@@ -263,3 +263,14 @@ def test_keyboard_shortcuts_send_edit_cancel_stop_and_list_themselves(page, sign
     expect(shortcuts).to_be_hidden()
     assert Message.objects.filter(role="assistant").count() == 1
     assert page.csp_violations == []
+
+
+def test_view_code_shows_the_request_of_the_message_being_written(page, sign_in, conversation):
+    open_chat(page, sign_in, conversation)
+    page.get_by_label("Message", exact=True).fill("What is a tide?")
+    page.get_by_role("link", name="View code for the next message").click()
+    expect(page.get_by_role("heading", name="View code", level=1)).to_be_visible()
+    request = page.get_by_role("region", name="Request body")
+    expect(request.locator("pre").first).to_contain_text('"content": "What is a tide?"')
+    expect(request.get_by_role("heading", name="curl")).to_be_visible()
+    assert page.csp_violations == []

@@ -30,6 +30,7 @@ ENDPOINTS = [
     ("conversation_branch", "post", Role.MEMBER, {}),
     ("message_fragment", "get", Role.VIEWER, None),
     ("conversation_earlier", "get", Role.VIEWER, None),
+    ("conversation_code", "get", Role.VIEWER, None),
 ]
 
 
@@ -341,3 +342,52 @@ async def test_the_request_body_shown_is_what_the_provider_received(conversation
         assert shown == {key: value for key, value in received.items() if key != "messages"}
         assert shown["stream"] is True and shown["stream_options"] == {"include_usage": True}
         assert shown["temperature"] == 0.3 and shown["model"] == "demo-chat"
+
+
+def shown_code_body(page: str) -> dict:
+    """The JSON "View code" shows as the request body."""
+    start = page.index("<code>", page.index('id="request-heading"')) + len("<code>")
+    return json.loads(html.unescape(page[start : page.index("</code>", start)]))
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_view_code_shows_the_exact_request_the_next_message_sends(conversation, connect, team_with_roles):
+    """History on the branch shown, the conversation's parameters, the message being written,
+    and what the client adds: the body the provider then receives for that message."""
+    from tests.factories import SHARED_KEY
+
+    conversation.params = {"temperature": 0.3, "max_tokens": 20}
+    await sync_to_async(conversation.save)()
+    client = Client()
+    await sync_to_async(client.force_login)(team_with_roles.users["viewer"])
+    url = reverse("conversation_code", args=[conversation.pk])
+    async with RawServer(Reply(parts=[(0, sse_chunks("Hi ", "there"))])) as server:
+        provider = conversation.provider
+        provider.base_url = provider.local_url = server.url  # as staff would allow it
+        await sync_to_async(provider.save)()
+        socket, _, _ = await connect(conversation)
+        await socket.send_json_to({"type": "send", "text": "Hello"})
+        await frames_until_done(socket)
+        page = (await sync_to_async(client.get)(url, {"text": "And then? <b>"})).content.decode()
+        await socket.send_json_to({"type": "send", "text": "And then? <b>"})
+        await frames_until_done(socket)
+        await socket.disconnect()
+        endpoint = f"{server.url}/chat/completions"
+    received = json.loads(server.requests[-1][2])
+    assert shown_code_body(page) == received
+    assert received["messages"][-3:] == [
+        {"role": "user", "content": "Hello"},
+        {"role": "assistant", "content": "Hi there"},
+        {"role": "user", "content": "And then? <b>"},
+    ]
+    assert "And then? <b>" not in page and endpoint in page
+    assert SHARED_KEY not in page and "curl" in page and "httpx" in page
+
+
+def test_view_code_without_a_model_says_what_to_choose(client, team_with_roles, chat):
+    conversation, _, _ = chat
+    conversation.model = ""
+    conversation.save()
+    client.force_login(team_with_roles.users["member"])
+    page = client.get(reverse("conversation_code", args=[conversation.pk])).content.decode()
+    assert "Choose a provider and a model first" in page

@@ -44,7 +44,7 @@ def build(client: Client, provider, endpoint: str = "chat", model: str = "", **f
 
 
 def snippet(page: str, title: str) -> str:
-    found = re.search(rf"<h3>{re.escape(title)}</h3>\s*<pre><code>(.*?)</code></pre>", page, re.DOTALL)
+    found = re.search(rf"<h3>{re.escape(title)}</h3>\s*<pre[^>]*><code>(.*?)</code></pre>", page, re.DOTALL)
     assert found, title
     return html.unescape(found.group(1))
 
