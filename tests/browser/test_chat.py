@@ -200,9 +200,10 @@ def test_a_page_that_reconnects_shows_an_answer_that_ended_meanwhile_as_ended(pa
     )  # fmt: skip
     conversation.current_leaf = answer
     conversation.save()
+    sign_in("ada", PASSWORD)  # lands on this conversation, with a socket of its own
+    expect(page.locator("#connection")).to_have_text("Connected.")
     held = []
     page.route_web_socket(re.compile(r"/ws/chat/"), lambda socket: held.append(socket))  # held until we let it
-    sign_in("ada", PASSWORD)
     page.goto(f"/conversations/{conversation.pk}/")
     shown = page.locator(f"#message-{answer.pk}")
     expect(shown.get_by_role("button", name="Stop")).to_be_visible()

@@ -50,11 +50,18 @@ class Tap:
             page.wait_for_timeout(100)
 
 
+def sign_in_then_tap(tap, page, sign_in) -> None:
+    """Sign in as Ada, then send the chat sockets of pages opened from now on through `tap`
+    (sign-in lands on a chat page, whose own socket is not the test's)."""
+    sign_in("ada", PASSWORD)
+    expect(page.locator("#connection")).to_have_text("Connected.")
+    page.route_web_socket(re.compile(r"/ws/chat/"), tap.route)
+
+
 def ask_through(tap, page, sign_in, acme) -> None:
     """Sign in as Ada and ask for a long answer on a chat page whose sockets go through `tap`."""
     conversation = Conversation.objects.create(project=acme.project, provider=acme.provider, model="demo-long")
-    page.route_web_socket(re.compile(r"/ws/chat/"), tap.route)
-    sign_in("ada", PASSWORD)
+    sign_in_then_tap(tap, page, sign_in)
     page.goto(f"/conversations/{conversation.pk}/")
     expect(page.locator("#connection")).to_have_text("Connected.")
     page.get_by_label("Message", exact=True).fill("Tell me everything")
@@ -94,8 +101,7 @@ def long_prompt(acme):
 
 def test_a_compare_column_with_a_lost_delta_is_caught_up_after_a_reconnect(page, sign_in, acme, long_prompt):
     tap = Tap()
-    page.route_web_socket(re.compile(r"/ws/chat/"), tap.route)
-    sign_in("ada", PASSWORD)
+    sign_in_then_tap(tap, page, sign_in)
     page.goto(f"/prompts/{long_prompt.pk}/versions/1/compare/")
     column = page.get_by_role("group", name="Column 1")
     column.get_by_label("Provider").select_option(label="Demo")
