@@ -32,6 +32,12 @@ def conversation_create(*, project, user, provider=None, model: str = "", params
     )
 
 
+def conversation_new(*, project, user) -> Conversation:
+    """A new conversation on the team's first provider (by name), at its default model."""
+    provider = project.team.providers.order_by("name").first()
+    return conversation_create(project=project, user=user, provider=provider)
+
+
 class ModelChoice(NamedTuple):
     """The model a conversation continues with on another provider, and what to tell the person."""
 

@@ -18,8 +18,10 @@ from playground.chat.forms import SettingsForm
 from playground.chat.models import Conversation, Message, Mode, Status
 from playground.chat.selectors import conversation_for
 from playground.providers.keys import provider_schema
+from playground.providers.snippets import sent_body, snippets
 from playground.schema.forms import parameter_form
 from playground.schema.roles import history_policy
+from playground.upstream.target import endpoint_url
 from playground.usage.budgets import budget_warning
 from playground.usage.prices import price_book
 
@@ -42,8 +44,7 @@ COMPLETION_NOTE = "Text completion: each message is a prompt for the model to co
 def conversation_list(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_for(request.user, project_id, role=Role.MEMBER if request.method == "POST" else Role.VIEWER)
     if request.method == "POST":
-        provider = project.team.providers.order_by("name").first()
-        conversation = services.conversation_create(project=project, user=request.user, provider=provider)
+        conversation = services.conversation_new(project=project, user=request.user)
         return redirect("conversation_detail", conversation_id=conversation.pk)
     search = request.GET.get("q", "")
     context = {"project": project, "conversations": selectors.conversations_of(project, search=search), "q": search}
@@ -60,8 +61,7 @@ def conversation_start(request: HttpRequest, project_id: int) -> HttpResponse:
         return redirect("conversation_list", project_id=project.pk)
     conversation = selectors.conversations_of(project).first()
     if conversation is None:
-        provider = project.team.providers.order_by("name").first()
-        conversation = services.conversation_create(project=project, user=request.user, provider=provider)
+        conversation = services.conversation_new(project=project, user=request.user)
     return redirect("conversation_detail", conversation_id=conversation.pk)
 
 
@@ -73,9 +73,6 @@ NEXT_MESSAGE = "Your next message"
 def conversation_code(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """View code: the exact request the next message would send (`?text=`, else a stand-in),
     with the branch shown as history and the conversation's parameters, as curl and Python."""
-    from playground.providers.snippets import sent_body, snippets
-    from playground.upstream.target import endpoint_url
-
     conversation = conversation_for(request.user, conversation_id)
     context: dict[str, object] = {"conversation": conversation}
     endpoint = services.endpoint_of(conversation)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
+import threading
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -354,14 +354,23 @@ async def test_a_long_answer_gets_throttled_markdown_renders_while_streaming(con
 async def test_a_render_slower_than_the_deltas_still_lands_with_the_text_after_it(conversation, connect, monkeypatch):
     """A render is sent even when deltas went out while it was made (a slow machine): it carries
     the seq the page has reached and, as plain text, what those deltas added after its HTML."""
-    from playground.chat import markdown
+    from playground.chat import generation, markdown
 
-    real = markdown.render_markdown
+    real_render, real_flush = markdown.render_markdown, generation._flush
+    flushed = threading.Event()
+
+    def flush(live) -> None:
+        real_flush(live)
+        flushed.set()
 
     def slow(text: str) -> str:
-        time.sleep(0.3)  # the flush timer of pending text fires meanwhile
-        return real(text)
+        # Rendered in a worker thread: it finishes once a delta has gone out meanwhile (or, if
+        # no text was pending, after a bound); the assertions hold either way.
+        flushed.clear()
+        flushed.wait(timeout=2)
+        return real_render(text)
 
+    monkeypatch.setattr(generation, "_flush", flush)
     monkeypatch.setattr(markdown, "render_markdown", slow)
     conversation.model = "demo-long"
     await sync_to_async(conversation.save)()
